@@ -1,0 +1,73 @@
+"""Ripple's Flask application factory."""
+from datetime import timedelta
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from . import api, auth_api, cli, pages, ratelimit, realtime
+from .config import Config
+from .http import ApiError, check_origin, error_response
+from .queries import NotFound
+from .services import build_services
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+       "form-action 'self'")
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    app = Flask(__name__, static_folder="../static", template_folder="../templates")
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.session_cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(days=30),
+        MAX_CONTENT_LENGTH=config.max_content_length,
+        RIPPLE=config,
+        TESTING=config.testing,
+    )
+    app.extensions["ripple"] = build_services(config)
+    app.register_blueprint(auth_api.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    ratelimit.init(app, config)
+    cli.register(app)
+    app.before_request(_guard)
+    app.after_request(_security_headers)
+    _register_errors(app)
+    realtime.make_socketio(app, config)
+    return app
+
+
+def _guard():
+    if request.path.startswith("/api/"):
+        check_origin()
+
+
+def _security_headers(resp):
+    resp.headers.setdefault("Content-Security-Policy", CSP)
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("Referrer-Policy", "same-origin")
+    resp.headers.setdefault("X-Frame-Options", "DENY")
+    return resp
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(err: ApiError):
+        return error_response(err.status, err.code, err.message, err.field, err.headers)
+
+    @app.errorhandler(NotFound)
+    def not_found(err: NotFound):
+        if request.path.startswith("/api/"):
+            return error_response(404, f"{err.what}_not_found", f"No such {err.what}.")
+        return pages.not_found_page(err.what), 404
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        if request.path.startswith("/api/") or request.mimetype == "application/json":
+            code = (err.name or "error").lower().replace(" ", "_")
+            return error_response(err.code or 500, code, err.description or err.name)
+        return err

@@ -1,0 +1,57 @@
+"""Accounts: sign-up and password checks. Synchronous on purpose -- a login needs an answer now.
+
+Sign-up writes the user row and a `user_registered` event in one transaction (same log lock as the
+worker), then runs the projector so the profile read model exists before the response.
+"""
+import time
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .commands import ValidationError, clean_handle
+from .write_models import User, append_events, lock_log
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 256
+# Checked against when the handle is unknown, so a login takes the same time either way.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-0000")
+
+
+class HandleTaken(Exception):
+    pass
+
+
+def clean_password(value) -> str:
+    if not isinstance(value, str) or not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
+        raise ValidationError("invalid_password",
+                              f"A password is {PASSWORD_MIN} to {PASSWORD_MAX} characters.", "password")
+    return value
+
+
+def signup(session_factory, projector, handle, password) -> dict:
+    handle, password = clean_handle(handle), clean_password(password)
+    pw_hash = generate_password_hash(password)  # scrypt, salted (werkzeug's default)
+    with session_factory() as session, session.begin():
+        head = lock_log(session)
+        if session.scalar(select(User.id).where(User.handle == handle)) is not None:
+            raise HandleTaken(handle)
+        now = time.time()
+        session.add(User(handle=handle, password_hash=pw_hash, created_at=now))
+        new_head = append_events(session, head, [{"type": "user_registered",
+                                                  "data": {"handle": handle, "joined": now}}],
+                                 None, handle)
+    projector.project_until(new_head)
+    return {"handle": handle, "joined": now}
+
+
+def authenticate(session_factory, handle, password) -> str | None:
+    """The handle if the password matches, else None -- same work for unknown handles."""
+    if not isinstance(handle, str) or not isinstance(password, str) or len(password) > PASSWORD_MAX:
+        check_password_hash(_DUMMY_HASH, "x")
+        return None
+    with session_factory() as session:
+        user = session.scalar(select(User).where(User.handle == handle.lower()[:20]))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user.handle if check_password_hash(user.password_hash, password) else None

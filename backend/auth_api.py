@@ -1,0 +1,67 @@
+"""Blueprint: sign-up, login, logout, me. The session cookie holds only the handle (signed)."""
+from flask import Blueprint, current_app, jsonify, session
+
+from . import accounts, queries
+from .commands import ValidationError
+from .http import ApiError, current_user, json_body, login_required
+
+bp = Blueprint("auth", __name__, url_prefix="/api")
+
+
+def _services():
+    return current_app.extensions["ripple"]
+
+
+def _credentials():
+    data = json_body()
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_body", "Send {\"handle\", \"password\"}.")
+    return data.get("handle"), data.get("password")
+
+
+def _me(handle: str) -> dict:
+    svc = _services()
+    try:
+        return queries.profile(svc.redis, handle, limit=0)["user"]
+    except queries.NotFound:  # read side not there yet (e.g. Redis restarting): the basics
+        return {"handle": handle}
+
+
+@bp.post("/signup")
+def signup():
+    handle, password = _credentials()
+    svc = _services()
+    try:
+        user = accounts.signup(svc.session_factory, svc.projector, handle, password)
+    except ValidationError as err:
+        raise ApiError(400, err.code, err.message, err.field)
+    except accounts.HandleTaken:
+        raise ApiError(409, "handle_taken", "That handle is taken.", "handle")
+    session.clear()
+    session["handle"] = user["handle"]
+    session.permanent = True
+    return jsonify({"user": _me(user["handle"])}), 201
+
+
+@bp.post("/login")
+def login():
+    handle, password = _credentials()
+    found = accounts.authenticate(_services().session_factory, handle, password)
+    if not found:
+        raise ApiError(401, "invalid_credentials", "Wrong handle or password.")
+    session.clear()
+    session["handle"] = found
+    session.permanent = True
+    return jsonify({"user": _me(found)})
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return "", 204
+
+
+@bp.get("/me")
+@login_required
+def me():
+    return jsonify({"user": _me(current_user())})

@@ -1,0 +1,28 @@
+"""Flask CLI commands: `flask --app app init-db | rebuild-read-models | seed`."""
+import click
+from flask import current_app
+
+from .write_models import init_db
+
+
+def register(app) -> None:
+    @app.cli.command("init-db")
+    def init_db_command():
+        """Create the write-side schema (idempotent)."""
+        init_db(current_app.extensions["ripple"].engine)
+        click.echo("write DB ready")
+
+    @app.cli.command("rebuild-read-models")
+    def rebuild_command():
+        """Drop every Redis read model and replay the event log into it."""
+        seq = current_app.extensions["ripple"].projector.rebuild()
+        click.echo(f"read models rebuilt up to event {seq}")
+
+    @app.cli.command("seed")
+    @click.option("--users", default=30, show_default=True)
+    @click.option("--posts", default=150, show_default=True)
+    @click.option("--password", default="password123", show_default=True)
+    def seed_command(users, posts, password):
+        """Fill a demo world through the real command path (a worker must be running)."""
+        from .seed import seed
+        seed(current_app.extensions["ripple"], users, posts, password)

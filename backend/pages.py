@@ -1,0 +1,75 @@
+"""Blueprint: the HTML pages. Each renders one shell with its initial state from the read models
+(as inert JSON); the ES modules in static/js render it and keep it live. No SQL here."""
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, redirect, render_template, send_from_directory
+
+from . import queries
+from .http import current_user
+
+bp = Blueprint("pages", __name__)
+VENDOR = Path(__file__).resolve().parent.parent / "node_modules"
+VENDOR_FILES = {"socket.io.esm.min.js": "socket.io-client/dist"}
+
+
+def _r():
+    svc = current_app.extensions["ripple"]
+    if svc.projector.checkpoint() is None:  # Redis came back empty: rebuild before serving
+        svc.projector.catch_up()
+    return svc.redis
+
+
+def _page(page: str, title: str, data: dict | None = None):
+    state = {"page": page, "me": current_user(), "data": data or {}}
+    return render_template("page.html", page=page, title=title, state=state, me=current_user())
+
+
+@bp.get("/")
+def home():
+    me = current_user()
+    if not me:
+        return redirect("/explore")
+    data = queries.feed(_r(), me)
+    if not data["posts"]:
+        data["suggestions"] = queries.suggestions(_r(), me)
+    return _page("home", "Home", data)
+
+
+@bp.get("/explore")
+def explore():
+    return _page("explore", "Explore", queries.timeline(_r(), viewer=current_user()))
+
+
+@bp.get("/users/<handle>")
+def profile(handle):
+    data = queries.profile(_r(), handle.lower(), current_user())
+    return _page("profile", f"@{data['user']['handle']}", data)
+
+
+@bp.get("/posts/<int:post_id>")
+def post(post_id):
+    return _page("post", "Post", queries.post_detail(_r(), post_id, current_user()))
+
+
+@bp.get("/login")
+def login():
+    return _page("login", "Log in")
+
+
+@bp.get("/signup")
+def signup():
+    return _page("signup", "Sign up")
+
+
+@bp.get("/vendor/<name>")
+def vendor(name):
+    """Front-end libraries installed from the npm registry (package-lock.json), served as files."""
+    if name not in VENDOR_FILES:
+        abort(404)
+    return send_from_directory(VENDOR / VENDOR_FILES[name], name, max_age=3600)
+
+
+def not_found_page(what: str):
+    return render_template("page.html", page="notfound", title="Not found",
+                           state={"page": "notfound", "me": current_user(), "data": {"what": what}},
+                           me=current_user())

@@ -1,0 +1,142 @@
+"""The read side's write path: Redis key names and one projection per event type.
+
+Every projection is a function (data, event, r, p, caps): it may read through `r` (a plain client) and
+queues its writes on `p` (a MULTI pipeline). The projector applies one event per MULTI/EXEC together
+with the checkpoint, so an event is applied exactly once and the read models are a pure function of
+the event log: replaying from seq 0 into an empty Redis gives the same keys as the live projection.
+"""
+import json
+from dataclasses import dataclass
+
+PREFIX = "ripple:"
+CHECKPOINT = PREFIX + "checkpoint"
+TIMELINE = PREFIX + "timeline"
+USERS = PREFIX + "users"
+LOCK = PREFIX + "projector-lock"
+BACKFILL = 50  # how many of a user's latest posts a new follower gets in their feed
+
+
+def post_key(post_id) -> str:
+    return f"{PREFIX}post:{post_id}"
+
+
+def likers_key(post_id) -> str:
+    return f"{PREFIX}post:{post_id}:likers"
+
+
+def comments_key(post_id) -> str:
+    return f"{PREFIX}post:{post_id}:comments"
+
+
+def user_key(handle) -> str:
+    return f"{PREFIX}user:{handle}"
+
+
+def user_posts_key(handle) -> str:
+    return f"{PREFIX}user:{handle}:posts"
+
+
+def followers_key(handle) -> str:
+    return f"{PREFIX}user:{handle}:followers"
+
+
+def following_key(handle) -> str:
+    return f"{PREFIX}user:{handle}:following"
+
+
+def feed_key(handle) -> str:
+    return f"{PREFIX}feed:{handle}"
+
+
+def command_key(command_id) -> str:
+    """Command outcomes: a read model too, but of processed_commands, so rebuild keeps them."""
+    return f"{PREFIX}command:{command_id}"
+
+
+@dataclass(frozen=True)
+class Caps:
+    timeline: int = 1000
+    feed: int = 800
+
+
+def _add_capped(p, key, member, score, cap):
+    p.zadd(key, {member: score})
+    p.zremrangebyrank(key, 0, -cap - 1)
+
+
+def user_registered(data, ev, r, p, caps):
+    h = data["handle"]
+    p.hset(user_key(h), mapping={"handle": h, "joined": data["joined"], "posts": 0,
+                                 "followers": 0, "following": 0})
+    p.zadd(USERS, {h: ev["seq"]})
+
+
+def post_created(data, ev, r, p, caps):
+    post, author = data["post"], data["post"]["author"]
+    pid = post["id"]
+    p.hset(post_key(pid), mapping={"id": pid, "author": author, "body": post["body"],
+                                   "created_at": post["created_at"], "edited_at": "",
+                                   "likes": 0, "comments": 0})
+    _add_capped(p, TIMELINE, pid, pid, caps.timeline)
+    p.zadd(user_posts_key(author), {pid: pid})
+    p.hincrby(user_key(author), "posts", 1)
+    for handle in [author, *r.zrange(followers_key(author), 0, -1)]:  # fan-out on write
+        _add_capped(p, feed_key(handle), pid, pid, caps.feed)
+
+
+def post_edited(data, ev, r, p, caps):
+    p.hset(post_key(data["post_id"]), mapping={"body": data["body"], "edited_at": data["edited_at"]})
+
+
+def post_deleted(data, ev, r, p, caps):
+    pid, author = data["post_id"], data["author"]
+    p.delete(post_key(pid), likers_key(pid), comments_key(pid))
+    p.zrem(TIMELINE, pid)
+    p.zrem(user_posts_key(author), pid)
+    p.hincrby(user_key(author), "posts", -1)
+    for handle in [author, *r.zrange(followers_key(author), 0, -1)]:
+        p.zrem(feed_key(handle), pid)
+
+
+def comment_created(data, ev, r, p, caps):
+    c = data["comment"]
+    p.rpush(comments_key(c["post_id"]), json.dumps(c, sort_keys=True))
+    p.hincrby(post_key(c["post_id"]), "comments", 1)
+
+
+def post_liked(data, ev, r, p, caps):
+    p.sadd(likers_key(data["post_id"]), data["user"])
+    p.hincrby(post_key(data["post_id"]), "likes", 1)
+
+
+def post_unliked(data, ev, r, p, caps):
+    p.srem(likers_key(data["post_id"]), data["user"])
+    p.hincrby(post_key(data["post_id"]), "likes", -1)
+
+
+def user_followed(data, ev, r, p, caps):
+    me, them = data["follower"], data["followee"]
+    p.zadd(followers_key(them), {me: ev["seq"]})
+    p.zadd(following_key(me), {them: ev["seq"]})
+    p.hincrby(user_key(them), "followers", 1)
+    p.hincrby(user_key(me), "following", 1)
+    recent = r.zrevrange(user_posts_key(them), 0, BACKFILL - 1, withscores=True)
+    if recent:  # back-fill their latest posts into my feed
+        p.zadd(feed_key(me), {pid: score for pid, score in recent})
+        p.zremrangebyrank(feed_key(me), 0, -caps.feed - 1)
+
+
+def user_unfollowed(data, ev, r, p, caps):
+    me, them = data["follower"], data["followee"]
+    p.zrem(followers_key(them), me)
+    p.zrem(following_key(me), them)
+    p.hincrby(user_key(them), "followers", -1)
+    p.hincrby(user_key(me), "following", -1)
+    theirs = r.zrange(user_posts_key(them), 0, -1)
+    if theirs:
+        p.zrem(feed_key(me), *theirs)
+
+
+PROJECTIONS = {f.__name__: f for f in (user_registered, post_created, post_edited, post_deleted,
+                                       comment_created, post_liked, post_unliked, user_followed,
+                                       user_unfollowed)}

@@ -1,0 +1,110 @@
+"""The query side: read-only functions over the Redis read models. No SQL here, ever."""
+import json
+
+from .projections import (CHECKPOINT, TIMELINE, USERS, command_key, comments_key, feed_key,
+                          followers_key, following_key, likers_key, post_key, user_key,
+                          user_posts_key)
+
+MAX_LIMIT = 100
+
+
+class NotFound(LookupError):
+    def __init__(self, what: str):
+        super().__init__(f"{what} not found")
+        self.what = what
+
+
+def version(r) -> int:
+    return int(r.get(CHECKPOINT) or 0)
+
+
+def _post_view(raw: dict, liked: bool | None) -> dict:
+    post = {"id": int(raw["id"]), "author": raw["author"], "body": raw["body"],
+            "created_at": float(raw["created_at"]),
+            "edited_at": float(raw["edited_at"]) if raw.get("edited_at") else None,
+            "likes": int(raw.get("likes", 0)), "comments": int(raw.get("comments", 0))}
+    post["edited"] = post["edited_at"] is not None
+    if liked is not None:
+        post["liked"] = liked
+    return post
+
+
+def posts_by_ids(r, ids, viewer: str | None = None) -> list[dict]:
+    with r.pipeline(transaction=False) as p:
+        for pid in ids:
+            p.hgetall(post_key(pid))
+            if viewer:
+                p.sismember(likers_key(pid), viewer)
+        replies = p.execute()
+    step = 2 if viewer else 1
+    posts = []
+    for i in range(0, len(replies), step):
+        raw = replies[i]
+        if raw:  # a post deleted between the two reads is simply skipped
+            posts.append(_post_view(raw, bool(replies[i + 1]) if viewer else None))
+    return posts
+
+
+def _page(r, key: str, limit: int, before: int | None, viewer: str | None) -> dict:
+    with r.pipeline(transaction=True) as p:  # ids and version from one snapshot
+        p.zrevrangebyscore(key, f"({before}" if before else "+inf", "-inf", start=0, num=limit + 1)
+        p.get(CHECKPOINT)
+        ids, ver = p.execute()
+    more = len(ids) > limit
+    ids = ids[:limit]
+    return {"posts": posts_by_ids(r, ids, viewer), "version": int(ver or 0),
+            "next": int(ids[-1]) if more else None}
+
+
+def timeline(r, limit: int = 20, before: int | None = None, viewer: str | None = None) -> dict:
+    return _page(r, TIMELINE, limit, before, viewer)
+
+
+def feed(r, handle: str, limit: int = 20, before: int | None = None) -> dict:
+    return _page(r, feed_key(handle), limit, before, handle)
+
+
+def profile(r, handle: str, viewer: str | None = None, limit: int = 20,
+            before: int | None = None) -> dict:
+    raw = r.hgetall(user_key(handle))
+    if not raw:
+        raise NotFound("user")
+    user = {"handle": raw["handle"], "joined": float(raw["joined"]), "posts": int(raw["posts"]),
+            "followers": int(raw["followers"]), "following": int(raw["following"])}
+    if viewer:
+        user["followed_by_me"] = r.zscore(followers_key(handle), viewer) is not None
+    page = _page(r, user_posts_key(handle), limit, before, viewer)
+    return {"user": user, **page}
+
+
+def follow_list(r, handle: str, which: str, limit: int = 100, offset: int = 0) -> dict:
+    if not r.exists(user_key(handle)):
+        raise NotFound("user")
+    key = followers_key(handle) if which == "followers" else following_key(handle)
+    handles = r.zrevrange(key, offset, offset + limit - 1)
+    return {"handle": handle, which: handles, "total": r.zcard(key)}
+
+
+def post_detail(r, post_id: int, viewer: str | None = None) -> dict:
+    posts = posts_by_ids(r, [post_id], viewer)
+    if not posts:
+        raise NotFound("post")
+    comments = [json.loads(c) for c in r.lrange(comments_key(post_id), 0, -1)]
+    return {"post": posts[0] | {"comment_list": comments}, "version": version(r)}
+
+
+def suggestions(r, viewer: str, limit: int = 5) -> list[str]:
+    """Newest users the viewer does not follow yet (for the empty feed)."""
+    following = set(r.zrange(following_key(viewer), 0, -1))
+    return [h for h in r.zrevrange(USERS, 0, 50) if h != viewer and h not in following][:limit]
+
+
+def command_status(r, command_id: str) -> dict | None:
+    raw = r.hgetall(command_key(command_id))
+    if not raw:
+        return None
+    status = {"command_id": command_id, "status": raw["status"], "author": raw.get("author")}
+    for key in ("result", "error"):
+        if raw.get(key):
+            status[key] = json.loads(raw[key])
+    return status

@@ -1,0 +1,144 @@
+"""The write side: SQLAlchemy 2 models, the engine, and the event-log head.
+
+Only the worker (commands) and the auth endpoints (sign-up) write here; queries never read here.
+Times are UTC epoch seconds (float): portable across SQLite and PostgreSQL and trivially comparable.
+"""
+import time
+
+from sqlalchemy import (JSON, BigInteger, Float, ForeignKey, Integer, String, Text,
+                        create_engine, event, select, update)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict: JSON}
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handle: Mapped[str] = mapped_column(String(20), unique=True)  # stored lower-case
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+    edited_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    deleted_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Follow(Base):
+    __tablename__ = "follows"
+    follower_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    followee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class Like(Base):
+    __tablename__ = "likes"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True, index=True)
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class Event(Base):
+    """The durable log. Read models are a pure function of it, in `seq` order."""
+    __tablename__ = "events"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False)
+    type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict] = mapped_column(JSON)
+    command_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    author: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+    def as_dict(self) -> dict:
+        return {"seq": self.seq, "type": self.type, "data": self.data, "command_id": self.command_id,
+                "author": self.author, "created_at": self.created_at}
+
+
+class ProcessedCommand(Base):
+    """One row per handled command, written in the same transaction as its effects (idempotency)."""
+    __tablename__ = "processed_commands"
+    command_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    author: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10))  # succeeded | failed
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class LogHead(Base):
+    """A single row holding the last allocated event seq.
+
+    Every write transaction updates it first: that row lock serialises writers, so event sequence
+    numbers become visible in commit order with no gaps, which lets the projector use a plain
+    checkpoint (a later seq can never commit before an earlier one).
+    """
+    __tablename__ = "log_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+
+
+def make_engine(url: str):
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def make_session_factory(engine) -> sessionmaker:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def init_db(engine) -> None:
+    """Create the schema (idempotent) and the log-head row. Run by `flask init-db` and the setup."""
+    Base.metadata.create_all(engine)
+    with Session(engine) as session, session.begin():
+        if session.get(LogHead, 1) is None:
+            session.add(LogHead(id=1, seq=0))
+
+
+def lock_log(session: Session) -> int:
+    """Take the writers' lock (the log-head row) for this transaction; return the current head."""
+    session.execute(update(LogHead).where(LogHead.id == 1).values(seq=LogHead.seq))
+    return session.scalar(select(LogHead.seq).where(LogHead.id == 1))
+
+
+def append_events(session: Session, head: int, events: list[dict], command_id: str | None,
+                  author: str | None) -> int:
+    """Append events after `head` (the caller holds lock_log); return the new head."""
+    now = time.time()
+    for offset, ev in enumerate(events, start=1):
+        session.add(Event(seq=head + offset, type=ev["type"], data=ev["data"], command_id=command_id,
+                          author=author, created_at=now))
+    new_head = head + len(events)
+    if events:
+        session.execute(update(LogHead).where(LogHead.id == 1).values(seq=new_head))
+    return new_head
+

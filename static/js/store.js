@@ -1,0 +1,153 @@
+// store.js — the one owner of client state. The view renders from it; only its methods change it.
+// Confirmed data is what the server's read models said; pending commands are the optimistic layer
+// on top, kept in localStorage until the server has answered them, so a reload loses nothing.
+
+const storageKey = (me) => `ripple.pending.v1.${me}`;
+
+export class Store {
+  constructor({ page, me, data }) {
+    this.page = page;
+    this.me = me;
+    this.data = data || {};
+    this.version = this.data.version || 0;
+    this.posts = new Map();      // id -> post, as the read side says
+    this.list = [];              // ids shown in this page's list, newest first
+    this.comments = [];          // post page: confirmed comments, oldest first
+    this.pending = new Map();    // command_id -> {command_id, type, payload, sentAt, state, error}
+    this.origin = new Map();     // post id -> the command_id that created it (keeps its DOM node)
+    this.elapsed = new Map();    // post id -> ms from submit to "visible to everyone"
+    this.likeIntent = new Map(); // post id -> liked state the user chose last (while in flight)
+    this.followIntent = new Map(); // handle -> following state the user chose last
+    this.editing = new Set();    // post ids whose edit form is open
+    this.notice = null;          // a short message for the user {text, kind}
+    this.listeners = [];
+    for (const p of this.data.posts || []) this.upsertPost(p, true);
+    if (this.data.post) {
+      this.upsertPost(this.data.post, false);
+      this.comments = this.data.post.comment_list || [];
+    }
+    this.loadPending();
+  }
+
+  subscribe(fn) { this.listeners.push(fn); }
+  changed() { for (const fn of this.listeners) fn(this); }
+
+  // ---- confirmed data -------------------------------------------------------------------------
+  upsertPost(post, inList) {
+    const prev = this.posts.get(post.id);
+    this.posts.set(post.id, prev ? { ...prev, ...post } : post);
+    if (inList && !this.list.includes(post.id)) {
+      this.list.push(post.id);
+      this.list.sort((a, b) => b - a);
+    }
+  }
+
+  removePost(id) {
+    this.posts.delete(id);
+    this.list = this.list.filter((x) => x !== id);
+  }
+
+  seeVersion(v) { if (typeof v === "number" && v > this.version) this.version = v; }
+
+  // ---- pending commands (the optimistic layer) ------------------------------------------------
+  addPending(type, payload) {
+    const cmd = { command_id: crypto.randomUUID(), type, payload, sentAt: Date.now(),
+                  state: "pending", error: null };
+    this.pending.set(cmd.command_id, cmd);
+    this.savePending();
+    return cmd;
+  }
+
+  failPending(id, error) {
+    const cmd = this.pending.get(id);
+    if (!cmd) return;
+    cmd.state = "failed";
+    cmd.error = error;
+    this.savePending();
+  }
+
+  resolvePending(id) {
+    const cmd = this.pending.get(id);
+    if (cmd) {
+      this.pending.delete(id);
+      this.savePending();
+    }
+    return cmd;
+  }
+
+  pendingOf(type, test = () => true) {
+    return [...this.pending.values()].filter((c) => c.type === type && test(c));
+  }
+
+  loadPending() {
+    if (!this.me) return;
+    try {
+      for (const c of JSON.parse(localStorage.getItem(storageKey(this.me)) || "[]")) {
+        this.pending.set(c.command_id, c);
+      }
+    } catch { /* a corrupt entry is dropped rather than breaking the page */ }
+  }
+
+  savePending() {
+    if (this.me) localStorage.setItem(storageKey(this.me), JSON.stringify([...this.pending.values()]));
+  }
+
+  // ---- derived views ----------------------------------------------------------------------------
+  /** The post list as shown: pending new posts first (newest first), then confirmed posts. */
+  visibleItems() {
+    const drafts = this.page === "post" ? [] : this.pendingOf("create_post")
+      .sort((a, b) => b.sentAt - a.sentAt)
+      .map((c) => ({ key: `c:${c.command_id}`, draft: c }));
+    const deleting = new Set(this.pendingOf("delete_post", (c) => c.state === "pending")
+      .map((c) => c.payload.post_id));
+    const posts = this.list.filter((id) => this.posts.has(id)).map((id) => {
+      const origin = this.origin.get(id);
+      return { key: origin ? `c:${origin}` : `p:${id}`, post: this.shownPost(id),
+               deleting: deleting.has(id) };
+    });
+    return [...drafts, ...posts];
+  }
+
+  /** A confirmed post with the user's own pending likes and edits laid over it. */
+  shownPost(id) {
+    const post = { ...this.posts.get(id) };
+    const likes = this.pendingOf("like_post", (c) => c.payload.post_id === id)
+      .concat(this.pendingOf("unlike_post", (c) => c.payload.post_id === id))
+      .filter((c) => c.state === "pending").sort((a, b) => a.sentAt - b.sentAt);
+    const intent = this.likeIntent.get(id);
+    const want = intent !== undefined ? intent
+      : likes.length ? likes[likes.length - 1].type === "like_post" : undefined;
+    if (want !== undefined && want !== !!post.liked) {
+      post.likes = (post.likes || 0) + (want ? 1 : -1);
+      post.liked = want;
+      post.likePending = true;
+    }
+    const edit = this.pendingOf("edit_post", (c) => c.payload.post_id === id).pop();
+    if (edit) {
+      post.editState = edit.state;
+      post.editError = edit.error;
+      post.editCommand = edit.command_id;
+      if (edit.state === "pending") post.body = edit.payload.body;
+      else post.draftBody = edit.payload.body;
+    }
+    const del = this.pendingOf("delete_post", (c) => c.payload.post_id === id).pop();
+    if (del && del.state === "failed") {
+      post.deleteError = del.error;
+      post.deleteCommand = del.command_id;
+    }
+    post.elapsed = this.elapsed.get(id);
+    return post;
+  }
+}
+
+/** The profile being viewed, with the user's pending follow/unfollow laid over it. */
+Store.prototype.shownProfile = function shownProfile() {
+  const user = { ...(this.data.user || {}) };
+  const intent = this.followIntent.get(user.handle);
+  if (intent !== undefined && intent !== !!user.followed_by_me) {
+    user.followers = (user.followers || 0) + (intent ? 1 : -1);
+    user.followed_by_me = intent;
+    user.followPending = true;
+  }
+  return user;
+};

@@ -1,0 +1,1 @@
+"""The RQ worker side of Ripple: `python -m worker` runs it; jobs.py holds the job function."""
