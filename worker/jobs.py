@@ -38,6 +38,12 @@ def get_context() -> WorkerContext:
     return _context
 
 
+def use_context(ctx: "WorkerContext | None") -> None:
+    """Install the clients this process's jobs use (tests and embedders); None = from the env."""
+    global _context
+    _context = ctx
+
+
 def process_command(envelope: dict) -> dict:
     """The RQ entry point (the job's only argument is the JSON envelope, author included)."""
     return handle_command(envelope, get_context())

@@ -1,0 +1,96 @@
+"""E2E tier: real Chromium (Debian's) driving the real web server and RQ worker processes."""
+import shutil
+import uuid
+
+import pytest
+
+from tests.support import RedisServer, init_db, process_env, sqlite_url, start_web, start_worker
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("Debian's chromium is not installed (./ripple test installs it)")
+    return {**browser_type_launch_args, "executable_path": path, "args": CHROMIUM_FLAGS}
+
+
+class Stack:
+    """The running Ripple: one web server, one worker that a test can hold back and release."""
+
+    def __init__(self, tmp_dir):
+        self.tmp_dir = tmp_dir
+        self.redis = RedisServer().start()
+        self.env = process_env(self.redis.url, sqlite_url(tmp_dir))
+        init_db(self.env)
+        self.web, self.base = start_web(self.env, tmp_dir)
+        self.worker = None
+        self.start_worker()
+
+    def start_worker(self):
+        if not (self.worker and self.worker.alive()):
+            self.worker = start_worker(self.env, self.tmp_dir, name=f"e2e-{uuid.uuid4().hex[:6]}")
+
+    def stop_worker(self):
+        if self.worker:
+            self.worker.stop()
+
+    def restart_web(self):
+        port = int(self.base.rsplit(":", 1)[1])
+        self.web.stop()
+        self.web, self.base = start_web(self.env, self.tmp_dir, port=port)
+
+    def close(self):
+        self.stop_worker()
+        self.web.stop()
+        self.redis.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    s = Stack(tmp_path_factory.mktemp("e2e"))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def worker_running(stack):
+    """Every test starts with a worker running, whatever the previous test did to it."""
+    stack.start_worker()
+    yield
+    stack.start_worker()
+
+
+@pytest.fixture
+def base_url(stack):
+    return stack.base
+
+
+def new_handle() -> str:
+    return f"u{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def user_page(browser, stack, worker_running):
+    """Factory: a logged-in page in its own browser context (its own cookies and localStorage)."""
+    contexts = []
+
+    def make(handle=None, viewport=None):
+        context = browser.new_context(base_url=stack.base,
+                                      viewport=viewport or {"width": 1000, "height": 900})
+        contexts.append(context)
+        handle = handle or new_handle()
+        r = context.request.post("/api/signup", data={"handle": handle, "password": "password123"})
+        assert r.status == 201, r.text()
+        page = context.new_page()
+        page.handle = handle
+        page.errors = []
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        return page
+
+    yield make
+    for c in contexts:
+        c.close()

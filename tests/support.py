@@ -1,0 +1,141 @@
+"""Real processes for the tests: a private redis-server, the web server and RQ workers.
+
+Nothing is mocked: each helper starts the real program on a free port and stops it by its PID.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import redis
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=15.0, interval=0.05, what="condition"):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception:  # noqa: BLE001 -- not ready yet
+            pass
+        time.sleep(interval)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+class RedisServer:
+    """A private redis-server (nothing on disk) that tests may kill and restart empty."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.dir = tempfile.mkdtemp(prefix="ripple-redis-")
+        self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisServer":
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir, "--maxclients", "4000"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: redis.Redis(port=self.port).ping(), what="redis-server")
+        return self
+
+    def stop(self, sig=signal.SIGKILL) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(10)
+        self.proc = None
+
+
+def sqlite_url(tmp_dir) -> str:
+    return f"sqlite:///{Path(tmp_dir) / f'ripple-{uuid.uuid4().hex[:8]}.db'}"
+
+
+def process_env(redis_url: str, database_url: str, **extra) -> dict:
+    env = dict(os.environ)
+    env.update(REDIS_URL=redis_url, DATABASE_URL=database_url, RIPPLE_RATELIMIT="0",
+               SECRET_KEY="test-secret-key", PYTHONUNBUFFERED="1")
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+class Proc:
+    """A child process (web server or worker) with its log file; stop() kills it by PID."""
+
+    def __init__(self, args, env, log_path):
+        self.args, self.env, self.log_path = args, env, log_path
+        self.proc = None
+
+    def start(self) -> "Proc":
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        return self
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10) -> None:
+        if self.alive():
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+
+def start_worker(env, log_dir, name=None) -> Proc:
+    args = [PYTHON, "-m", "worker"] + (["--name", name] if name else [])
+    return Proc(args, env, Path(log_dir) / f"worker-{name or uuid.uuid4().hex[:6]}.log").start()
+
+
+def start_web(env, log_dir, port=None) -> tuple[Proc, str]:
+    port = port or free_port()
+    env = dict(env, PORT=str(port))
+    proc = Proc([PYTHON, "app.py"], env, Path(log_dir) / f"web-{port}.log").start()
+    base = f"http://127.0.0.1:{port}"
+    wait_for(lambda: requests.get(base + "/api/timeline", timeout=1).ok, timeout=30, what="web server")
+    return proc, base
+
+
+def init_db(env) -> None:
+    subprocess.run([PYTHON, "-m", "flask", "--app", "app", "init-db"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def signup(base: str, handle: str | None = None, password="password123") -> requests.Session:
+    """A logged-in HTTP session (same cookie a browser gets)."""
+    s = requests.Session()
+    handle = handle or f"u{uuid.uuid4().hex[:10]}"
+    r = s.post(f"{base}/api/signup", json={"handle": handle, "password": password}, timeout=10)
+    assert r.status_code == 201, r.text
+    s.handle = handle
+    return s
+
+
+def new_command(ctype="create_post", **payload) -> dict:
+    return {"command_id": str(uuid.uuid4()), "type": ctype, "payload": payload}
