@@ -2,9 +2,9 @@
 from datetime import timedelta
 
 from flask import Flask, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import api, auth_api, cli, pages, ratelimit, realtime
+from . import api, auth_api, cli, health, openapi, pages, ratelimit, realtime
 from .config import Config
 from .http import ApiError, check_origin, error_response
 from .queries import NotFound
@@ -32,6 +32,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(auth_api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(openapi.bp)
     ratelimit.init(app, config)
     cli.register(app)
     app.before_request(_guard)
@@ -42,6 +44,9 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _guard():
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()  # on every route, from the header alone: no byte is read
     if request.path.startswith("/api/"):
         check_origin()
 

@@ -1,5 +1,5 @@
 """Blueprint: sign-up, login, logout, me. The session cookie holds only the handle (signed)."""
-from flask import Blueprint, current_app, jsonify, session
+from flask import Blueprint, current_app, jsonify, request, session
 
 from . import accounts, queries
 from .commands import ValidationError
@@ -57,6 +57,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if request.mimetype != "application/json":  # state changes only as JSON: no form-post CSRF
+        raise ApiError(415, "unsupported_media_type", "Send JSON with Content-Type: application/json.")
     session.clear()
     return "", 204
 

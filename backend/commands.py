@@ -8,7 +8,8 @@ import uuid
 from dataclasses import dataclass
 
 BODY_MAX = 500
-HANDLE_RE = re.compile(r"^[a-z0-9_]{3,20}$")
+HANDLE_RE = re.compile(r"^[a-z0-9_]{3,20}\Z")  # \Z, not $: "$" also matches before a final "\n"
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -90,11 +91,8 @@ PAYLOAD_VALIDATORS = {
 
 
 def clean_command_id(value) -> str:
-    if isinstance(value, str) and len(value) == 36:
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            pass
+    if isinstance(value, str) and UUID_RE.fullmatch(value):  # uuid.UUID() alone takes "urn:…"
+        return str(uuid.UUID(value))
     raise ValidationError("invalid_command_id", "command_id must be a UUID.", "command_id")
 
 
@@ -104,7 +102,7 @@ def parse_command(data, author: str) -> Command:
         raise ValidationError("invalid_envelope", "The body must be a JSON object.", None)
     command_id = clean_command_id(data.get("command_id"))
     ctype = data.get("type")
-    if ctype not in PAYLOAD_VALIDATORS:
+    if not isinstance(ctype, str) or ctype not in PAYLOAD_VALIDATORS:  # a list is unhashable
         raise ValidationError("unknown_type", f"Unknown command type: {str(ctype)[:40]!r}.", "type")
     payload = data.get("payload")
     if not isinstance(payload, dict):

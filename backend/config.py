@@ -70,3 +70,30 @@ class Config:
         )
         values.update(overrides)
         return cls(**values)
+
+
+@dataclass
+class ProdConfig:
+    """How `python -m backend.prod` lays out the processes (the app itself reads Config above).
+
+    WEB_PROCESSES gunicorn servers, one worker process each, on WEB_PORT, WEB_PORT+1, ... (behind a
+    sticky load balancer), plus RQ_WORKERS command workers. The web processes use gevent by default:
+    one process holds thousands of Socket.IO connections (RIPPLE_ASYNC_MODE=threading also works).
+    """
+    host: str = "127.0.0.1"
+    port: int = 8000
+    web_processes: int = 1
+    rq_workers: int = 2
+    async_mode: str = "gevent"
+    connections: int = 4000  # gevent: concurrent connections per web process
+    threads: int = 200       # threading: gunicorn threads per web process (one per websocket)
+
+    @classmethod
+    def from_env(cls) -> "ProdConfig":
+        env = os.environ
+        return cls(host=env.get("WEB_HOST", cls.host), port=int(env.get("WEB_PORT", cls.port)),
+                   web_processes=int(env.get("WEB_PROCESSES", cls.web_processes)),
+                   rq_workers=int(env.get("RQ_WORKERS", cls.rq_workers)),
+                   async_mode=env.get("RIPPLE_ASYNC_MODE", cls.async_mode),
+                   connections=int(env.get("WEB_CONNECTIONS", cls.connections)),
+                   threads=int(env.get("WEB_THREADS", cls.threads)))

@@ -31,9 +31,16 @@ def json_body():
     except UnicodeDecodeError:
         raise ApiError(400, "invalid_utf8", "The body is not valid UTF-8.")
     try:
-        return json.loads(text)
+        data = json.loads(text)
+    except RecursionError:  # "[[[[…" 60 KB deep: refused, not a 500
+        raise ApiError(400, "malformed_json", "The body is nested too deeply.")
     except ValueError as exc:
         raise ApiError(400, "malformed_json", f"The body is not valid JSON: {exc.msg}.")
+    try:  # "\ud800" escapes decode to lone surrogates that no database or Redis can store
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        raise ApiError(400, "invalid_unicode", "The body contains an unpaired surrogate escape.")
+    return data
 
 
 def _origin(url: str) -> str:

@@ -46,6 +46,12 @@ def profile(handle):
     return _page("profile", f"@{data['user']['handle']}", data)
 
 
+@bp.get("/users/<handle>/<any(followers, following):which>")
+def follows(handle, which):
+    data = queries.follow_list(_r(), handle.lower(), which)
+    return _page("follows", f"@{data['handle']} · {which}", data | {"which": which})
+
+
 @bp.get("/posts/<int:post_id>")
 def post(post_id):
     return _page("post", "Post", queries.post_detail(_r(), post_id, current_user()))

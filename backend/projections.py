@@ -64,6 +64,31 @@ def _add_capped(p, key, member, score, cap):
     p.zremrangebyrank(key, 0, -cap - 1)
 
 
+# Fan-out on write, run inside Redis: one EVAL queued in the event's MULTI (so still atomic with the
+# checkpoint) reads the author's followers there and touches every feed. Queuing two commands per
+# follower from Python instead cost ~130 ms for 10,000 followers; this costs ~15 ms (bench/fanout.py).
+_FAN_OUT = """
+local prefix, author, pid, cap = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local handles = redis.call('ZRANGE', KEYS[1], 0, -1)
+table.insert(handles, author)
+for _, h in ipairs(handles) do
+  local key = prefix .. h
+  if cap > 0 then
+    redis.call('ZADD', key, pid, pid)
+    redis.call('ZREMRANGEBYRANK', key, 0, -cap - 1)
+  else
+    redis.call('ZREM', key, pid)
+  end
+end
+return #handles
+"""
+
+
+def _fan_out(p, author, pid, cap):
+    """Add post `pid` to the feeds of `author` and their followers (capped), or remove it (cap 0)."""
+    p.eval(_FAN_OUT, 1, followers_key(author), feed_key(""), author, pid, cap)
+
+
 def user_registered(data, ev, r, p, caps):
     h = data["handle"]
     p.hset(user_key(h), mapping={"handle": h, "joined": data["joined"], "posts": 0,
@@ -80,8 +105,7 @@ def post_created(data, ev, r, p, caps):
     _add_capped(p, TIMELINE, pid, pid, caps.timeline)
     p.zadd(user_posts_key(author), {pid: pid})
     p.hincrby(user_key(author), "posts", 1)
-    for handle in [author, *r.zrange(followers_key(author), 0, -1)]:  # fan-out on write
-        _add_capped(p, feed_key(handle), pid, pid, caps.feed)
+    _fan_out(p, author, pid, caps.feed)
 
 
 def post_edited(data, ev, r, p, caps):
@@ -94,8 +118,7 @@ def post_deleted(data, ev, r, p, caps):
     p.zrem(TIMELINE, pid)
     p.zrem(user_posts_key(author), pid)
     p.hincrby(user_key(author), "posts", -1)
-    for handle in [author, *r.zrange(followers_key(author), 0, -1)]:
-        p.zrem(feed_key(handle), pid)
+    _fan_out(p, author, pid, 0)
 
 
 def comment_created(data, ev, r, p, caps):

@@ -1,6 +1,7 @@
 """The query side: read-only functions over the Redis read models. No SQL here, ever."""
 import json
 
+from .commands import HANDLE_RE
 from .projections import (CHECKPOINT, TIMELINE, USERS, command_key, comments_key, feed_key,
                           followers_key, following_key, likers_key, post_key, user_key,
                           user_posts_key)
@@ -66,6 +67,8 @@ def feed(r, handle: str, limit: int = 20, before: int | None = None) -> dict:
 
 def profile(r, handle: str, viewer: str | None = None, limit: int = 20,
             before: int | None = None) -> dict:
+    if not HANDLE_RE.match(handle):  # "alice:posts" would name another key (WRONGTYPE -> 500)
+        raise NotFound("user")
     raw = r.hgetall(user_key(handle))
     if not raw:
         raise NotFound("user")
@@ -78,7 +81,7 @@ def profile(r, handle: str, viewer: str | None = None, limit: int = 20,
 
 
 def follow_list(r, handle: str, which: str, limit: int = 100, offset: int = 0) -> dict:
-    if not r.exists(user_key(handle)):
+    if not HANDLE_RE.match(handle) or not r.exists(user_key(handle)):
         raise NotFound("user")
     key = followers_key(handle) if which == "followers" else following_key(handle)
     handles = r.zrevrange(key, offset, offset + limit - 1)

@@ -28,8 +28,11 @@ def init(app, config) -> Limiter:
         key_prefix="ripple-ratelimit",
         enabled=config.ratelimit_enabled,
     )
+    # The decorator returns a wrapper that does the checking: it must replace the registered view
+    # (calling it and dropping the result registered the limits but never enforced them).
     views = app.view_functions
-    limiter.limit(config.ratelimit_commands, key_func=_user_or_ip)(views["api.submit_command"])
-    limiter.limit(config.ratelimit_login, key_func=_ip)(views["auth.login"])
-    limiter.limit(config.ratelimit_signup, key_func=_ip)(views["auth.signup"])
+    for endpoint, limit, key in (("api.submit_command", config.ratelimit_commands, _user_or_ip),
+                                 ("auth.login", config.ratelimit_login, _ip),
+                                 ("auth.signup", config.ratelimit_signup, _ip)):
+        views[endpoint] = limiter.limit(limit, key_func=key)(views[endpoint])
     return limiter

@@ -126,8 +126,10 @@ def init_db(engine) -> None:
 
 def lock_log(session: Session) -> int:
     """Take the writers' lock (the log-head row) for this transaction; return the current head."""
-    session.execute(update(LogHead).where(LogHead.id == 1).values(seq=LogHead.seq))
-    return session.scalar(select(LogHead.seq).where(LogHead.id == 1))
+    # One round trip: the row lock and the head together (UPDATE ... RETURNING: PostgreSQL, SQLite 3.35+).
+    return session.execute(update(LogHead).where(LogHead.id == 1).values(seq=LogHead.seq)
+                           .returning(LogHead.seq),
+                           execution_options={"synchronize_session": False}).scalar_one()
 
 
 def append_events(session: Session, head: int, events: list[dict], command_id: str | None,

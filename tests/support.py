@@ -139,3 +139,21 @@ def signup(base: str, handle: str | None = None, password="password123") -> requ
 
 def new_command(ctype="create_post", **payload) -> dict:
     return {"command_id": str(uuid.uuid4()), "type": ctype, "payload": payload}
+
+
+def read_models_snapshot(r, prefix="ripple:", skip=("ripple:command:", "ripple:projector-lock")):
+    """Every read-model key with its type-aware value: {key: (type, value)}. Command outcomes and the
+    projector lock are left out (not read models of the event log). `r` must decode responses."""
+    readers = {"string": r.get, "hash": r.hgetall, "list": lambda k: r.lrange(k, 0, -1),
+               "set": lambda k: sorted(r.smembers(k)),
+               "zset": lambda k: r.zrange(k, 0, -1, withscores=True)}
+    snap = {}
+    for key in r.scan_iter(prefix + "*", count=1000):
+        if key.startswith(skip):
+            continue
+        kind = r.type(key)
+        if kind == "none":  # gone since the scan
+            continue
+        assert kind in readers, f"unexpected {kind} at {key}"
+        snap[key] = (kind, readers[kind](key))
+    return snap

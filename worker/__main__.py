@@ -5,14 +5,31 @@ what makes ~100+ commands/s per worker possible instead of ~3/s with the forking
 Run several of these (any machine) to scale out; they cooperate through Redis and the write DB.
 """
 import argparse
+import ctypes
+import functools
 import logging
+import os
+import signal
 
 import redis
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
 from rq.serializers import JSONSerializer
 
 from backend.config import Config
-from worker import jobs
+from worker import jobs, recovery
+
+MAINTENANCE_INTERVAL_S = 15  # RQ's registry cleanup, and restarting a scheduler that died (default 600)
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a forked child (RQ's scheduler process): get SIGTERM when this worker dies, even by SIGKILL,
+    instead of living on as an orphan that keeps the scheduler lock."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: nothing to do
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main() -> None:
@@ -24,8 +41,14 @@ def main() -> None:
     config = Config.from_env()
     connection = redis.Redis.from_url(config.redis_url)
     jobs.get_context()  # preload: build the DB engine, Redis clients and emitter before the first job
-    worker = SimpleWorker([config.queue_name], connection=connection, serializer=JSONSerializer,
-                          name=args.name, worker_ttl=30)
+    os.register_at_fork(after_in_child=functools.partial(_die_with_parent, os.getpid()))
+    # A name is unique per process: a restarted worker must not inherit a killed one's identity
+    # (RQ refuses a live-looking name, and recovery would take the dead one's jobs for live ones).
+    name = f"{args.name}-{os.getpid()}" if args.name else None
+    queue = Queue(config.queue_name, connection=connection, serializer=JSONSerializer)
+    worker = SimpleWorker([queue], connection=connection, serializer=JSONSerializer,
+                          name=name, worker_ttl=30, maintenance_interval=MAINTENANCE_INTERVAL_S)
+    recovery.start(queue, worker.name)  # requeues jobs of dead workers within seconds
     worker.work(burst=args.burst, with_scheduler=True, logging_level="WARNING")
 
 

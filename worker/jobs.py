@@ -53,8 +53,8 @@ def handle_command(envelope: dict, ctx: WorkerContext) -> dict:
     cmd = Command(**envelope)
     status, events = apply_command(cmd, ctx.services)
     svc = ctx.services
-    version = svc.projector.project_until(status["last_seq"]) if status["last_seq"] else \
-        svc.projector.checkpoint() or 0
+    version = (svc.projector.project_until(status["last_seq"], events=events)
+               if status["last_seq"] else svc.projector.checkpoint() or 0)
     record_status(svc.redis, status)
     notify(ctx.emitter, svc.redis, envelope, status, events, version)
     return {"status": status["status"]}

@@ -3,8 +3,8 @@
 import { postJSON } from "./api.js";
 import { Commands } from "./commands.js";
 import { h, setText, show } from "./dom.js";
-import { authForm, commentsSection, composer, emptyFeed, profileHeader, refreshComments,
-         refreshProfile } from "./pages.js";
+import { authForm, commentsSection, composer, emptyFeed, followList, profileHeader,
+         refreshComments, refreshProfile } from "./pages.js";
 import { connectSocket } from "./socket.js";
 import { Store } from "./store.js";
 import { itemOf, renderList } from "./view.js";
@@ -15,7 +15,8 @@ const store = new Store(initial);
 const commands = new Commands(store);
 window.ripple = { store, commands }; // for the curious (and the e2e tests): inspect the state
 
-document.querySelector(`[data-nav="${initial.page}"]`)?.classList.add("active");
+const ownProfile = initial.page !== "profile" || initial.data.user?.handle === initial.me;
+if (ownProfile) document.querySelector(`[data-nav="${initial.page}"]`)?.classList.add("active");
 document.getElementById("logout")?.addEventListener("click", async () => {
   await postJSON("/api/logout", {});
   location.href = "/explore";
@@ -30,6 +31,8 @@ if (AUTH_PAGES[initial.page]) {
     if (res.status === 429) return `Too many attempts: try again in ${res.retryAfter || 60} s.`;
     return res.error.message;
   }));
+} else if (initial.page === "follows") {
+  main.append(followList(initial.data));
 } else if (initial.page === "notfound") {
   main.append(h("p", { class: "empty", text: `That ${initial.data.what || "page"} does not exist (or was deleted).` }));
 } else {

@@ -116,14 +116,20 @@ export class Commands {
     if (cmd.type === "edit_post" && post) Object.assign(post, { body: cmd.payload.body, edited: true });
     if (cmd.type === "delete_post") s.removePost(cmd.payload.post_id);
     if ((cmd.type === "like_post" || cmd.type === "unlike_post") && post) {
-      post.liked = cmd.type === "like_post";
+      const liked = cmd.type === "like_post";
+      if (!!post.liked !== liked) post.likes = Math.max(0, (post.likes || 0) + (liked ? 1 : -1));
+      post.liked = liked;
       this.followUp(s.likeIntent, cmd.payload.post_id, post.liked, ["like_post", "unlike_post"],
         (c) => c.payload.post_id === cmd.payload.post_id, (w) => w ? "like_post" : "unlike_post",
         { post_id: cmd.payload.post_id });
     }
     if (cmd.type === "follow_user" || cmd.type === "unfollow_user") {
       const user = s.data.user;
-      if (user && user.handle === cmd.payload.handle) user.followed_by_me = cmd.type === "follow_user";
+      const on = cmd.type === "follow_user";
+      if (user && user.handle === cmd.payload.handle && !!user.followed_by_me !== on) {
+        user.followers = Math.max(0, (user.followers || 0) + (on ? 1 : -1));
+        user.followed_by_me = on;
+      }
       this.followUp(s.followIntent, cmd.payload.handle, cmd.type === "follow_user",
         ["follow_user", "unfollow_user"], (c) => c.payload.handle === cmd.payload.handle,
         (w) => w ? "follow_user" : "unfollow_user", { handle: cmd.payload.handle });
@@ -163,6 +169,8 @@ export class Commands {
     }
     const inList = s.page === "home" || s.page === "explore"
       || (s.page === "profile" && s.data.user?.handle === post.author);
+    const own = s.page === "profile" && s.data.user?.handle === post.author;
+    if (own && !s.posts.has(post.id)) s.data.user.posts += 1;
     if (inList || s.posts.has(post.id)) s.upsertPost(post, inList);
     s.changed();
   }

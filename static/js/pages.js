@@ -44,9 +44,11 @@ export function refreshProfile(el, store) {
   const u = store.shownProfile();
   setText(el.querySelector(".handle"), `@${u.handle}`);
   setText(el.querySelector(".joined"), `joined ${ago(u.joined)}`);
-  setText(el.querySelector(".posts"), `${u.posts} posts`);
-  setText(el.querySelector(".followers"), `${u.followers} followers`);
+  setText(el.querySelector(".posts"), `${u.posts} post${u.posts === 1 ? "" : "s"}`);
+  setText(el.querySelector(".followers"), `${u.followers} follower${u.followers === 1 ? "" : "s"}`);
   setText(el.querySelector(".following"), `${u.following} following`);
+  el.querySelector(".followers").href = `/users/${u.handle}/followers`;
+  el.querySelector(".following").href = `/users/${u.handle}/following`;
   const btn = el.querySelector(".follow");
   show(btn, !!store.me && store.me !== u.handle);
   setText(btn, u.followed_by_me ? "Following" : "Follow");
@@ -75,6 +77,8 @@ export function refreshComments(section, store, me) {
   const postId = store.data.post?.id;
   const drafts = [...store.pending.values()]
     .filter((c) => c.type === "create_comment" && c.payload.post_id === postId);
+  const count = store.posts.get(postId)?.comments;
+  setText(section.querySelector("h2"), count === undefined ? "Comments" : `Comments (${count})`);
   ol.replaceChildren(
     ...store.comments.map((c) => h("li", { class: "comment", "data-comment-id": c.id },
       h("a", { class: "author", href: `/users/${c.author}`, text: `@${c.author}` }),
@@ -90,6 +94,16 @@ export function refreshComments(section, store, me) {
         h("button", { type: "button", class: "link discard", "data-command": c.command_id,
           text: "Discard" })) : null)));
   show(section.querySelector("form"), !!me && !store.data.deleted);
+}
+
+/** /users/<h>/followers|following: who follows them, whom they follow (newest first). */
+export function followList({ handle, which, total, ...rest }) {
+  const handles = rest[which] || [];
+  return h("section", { class: "follow-list" },
+    h("h1", {}, h("a", { href: `/users/${handle}`, text: `@${handle}` }), ` · ${total} ${which}`),
+    handles.length ? h("ul", { class: "suggestions" }, ...handles.map((x) =>
+      h("li", {}, h("a", { href: `/users/${x}`, text: `@${x}` }))))
+      : h("p", { class: "empty", text: "No one yet." }));
 }
 
 export function emptyFeed(suggestions) {

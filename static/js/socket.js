@@ -8,8 +8,8 @@ export function connectSocket(store, commands, setConnection) {
   let everConnected = false;
 
   socket.on("connect", async () => {
-    socket.emit("watch", { rooms: roomsFor(store) });
-    setConnection(true);
+    // "live" once the server has joined this tab's rooms (the ack), not merely when connected
+    socket.emit("watch", { rooms: roomsFor(store) }, () => setConnection(true));
     if (everConnected) await resync(store, commands); // catch up on what we missed while away
     everConnected = true;
   });
@@ -23,6 +23,8 @@ export function connectSocket(store, commands, setConnection) {
     body: m.body, edited_at: m.edited_at, edited: true })));
   socket.on("post_deleted", (m) => {
     store.seeVersion(m.version);
+    const user = store.data.user;
+    if (store.page === "profile" && user?.handle === m.author && store.posts.has(m.post_id)) user.posts -= 1;
     store.removePost(m.post_id);
     if (store.page === "post" && store.data.post?.id === m.post_id) store.data.deleted = true;
     store.changed();
@@ -99,6 +101,10 @@ export async function resync(store, commands) {
         }
       }
       store.seeVersion(res.data.version);
+      store.changed();
+    } else if (res.status === 404 && store.page === "post") { // deleted while we were away
+      store.removePost(store.data.post.id);
+      store.data.deleted = true;
       store.changed();
     }
   }

@@ -23,7 +23,7 @@ export class Store {
     this.listeners = [];
     for (const p of this.data.posts || []) this.upsertPost(p, true);
     if (this.data.post) {
-      this.upsertPost(this.data.post, false);
+      this.upsertPost(this.data.post, this.page === "post"); // the post page shows the post itself
       this.comments = this.data.post.comment_list || [];
     }
     this.loadPending();
@@ -122,6 +122,7 @@ export class Store {
       post.liked = want;
       post.likePending = true;
     }
+    if (likes.length) post.likePending = true; // still in flight, even if it shows the wanted state
     const edit = this.pendingOf("edit_post", (c) => c.payload.post_id === id).pop();
     if (edit) {
       post.editState = edit.state;

@@ -66,7 +66,7 @@ function fill(li, item, store) {
   const comments = q(".comments-link");
   show(comments, !!post.id && store.page !== "post");
   if (post.id) comments.href = `/posts/${post.id}`;
-  setText(comments, `${post.comments || 0} comments`);
+  setText(comments, `${post.comments || 0} comment${post.comments === 1 ? "" : "s"}`);
   const mine = !!post.id && post.author === store.me && !item.deleting;
   show(q(".edit"), mine && !store.editing.has(post.id));
   show(q(".delete"), mine);

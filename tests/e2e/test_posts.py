@@ -22,3 +22,190 @@ def test_post_is_pending_until_the_worker_runs_then_confirmed(user_page, stack):
     expect(item).not_to_have_class("pending")
     expect(page.locator("li.post", has_text="held back, still shown")).to_have_count(1)
     assert not page.errors
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+import re  # noqa: E402
+import uuid  # noqa: E402
+
+CONFIRMED = re.compile(r"^visible to everyone · \d+ ms$")
+
+
+def unique(text: str) -> str:
+    return f"{text} {uuid.uuid4().hex[:8]}"
+
+
+def open_explore(page):
+    page.goto("/explore")
+    expect(page.locator("#connection")).to_have_text("live")
+    page.evaluate("window.__noReload = true")  # gone if the page reloads
+
+
+def submit(page, body):
+    page.fill("#composer-body", body)
+    page.click("#post-button")
+    expect(page.locator("#composer-body")).to_have_value("")
+    return page.locator("li.post", has_text=body)
+
+
+def not_reloaded(page):
+    assert page.evaluate("window.__noReload") is True
+
+
+def pending_in_storage(page):
+    return page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('ripple.pending'))"
+                         ".flatMap((k) => JSON.parse(localStorage.getItem(k)))")
+
+
+# ---- (2) live for everyone ----------------------------------------------------------------------
+
+def test_another_user_sees_the_post_live_as_text(user_page):
+    author, reader = user_page(), user_page()
+    open_explore(author)
+    open_explore(reader)
+    dialogs = []
+    for p in (author, reader):
+        p.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    expect(author.locator(".composer .note")).to_contain_text("Others see it a moment later")
+
+    body = unique("<img src=x onerror=alert(1)> <b>bold?</b>")
+    mine = submit(author, body)
+    expect(mine.locator(".status")).to_have_text(CONFIRMED, timeout=15000)
+    theirs = reader.locator("li.post", has_text=body)
+    expect(theirs).to_have_count(1, timeout=15000)
+    expect(theirs).not_to_have_class(re.compile("pending|failed"))
+    expect(theirs.locator(".author")).to_have_text(f"@{author.handle}")
+    expect(reader.locator("#posts li.post").first).to_have_attribute("data-key", re.compile(".+"))
+    assert reader.locator("#posts li.post").first.locator(".body").text_content() == body
+    not_reloaded(reader)
+
+    reader.reload()  # the server-rendered initial state shows it as text too
+    expect(reader.locator("li.post", has_text=body).locator(".body")).to_have_text(body)
+    for p in (author, reader):
+        assert p.locator("#posts img, #posts b").count() == 0
+    assert not dialogs and not author.errors and not reader.errors
+
+
+# ---- (3) a business rule rolls the post back ----------------------------------------------------
+
+def test_duplicate_post_rolls_back_with_retry_and_discard(user_page):
+    page = user_page()
+    open_explore(page)
+    first = unique("say it once")
+    expect(submit(page, first).locator(".status")).to_have_text(CONFIRMED, timeout=15000)
+
+    submit(page, first)
+    failed = page.locator("li.post.failed", has_text=first)
+    expect(failed.locator(".status")).to_have_text("Not posted: You already posted that.",
+                                                   timeout=15000)
+    expect(failed.locator(".body")).to_have_text(first)  # the text is never lost
+    expect(failed.locator("button.retry")).to_be_visible()
+    expect(failed.locator("button.discard")).to_be_visible()
+
+    failed.locator("button.retry").click()  # nothing changed: it fails again, visibly
+    expect(page.locator("li.post.pending", has_text=first)).to_have_count(0, timeout=15000)
+    expect(failed).to_have_count(1)
+    expect(failed.locator(".status")).to_have_text("Not posted: You already posted that.")
+
+    between = unique("something else")  # the situation changes: the previous post differs now
+    expect(submit(page, between).locator(".status")).to_have_text(CONFIRMED, timeout=15000)
+    failed.locator("button.retry").click()
+    expect(failed).to_have_count(0, timeout=15000)
+    posts = page.locator("li.post", has_text=first)
+    expect(posts).to_have_count(2)
+    expect(posts.first.locator(".status")).to_have_text(CONFIRMED, timeout=15000)
+
+    submit(page, first)  # a duplicate of the latest post again, this time discarded
+    expect(failed).to_have_count(1, timeout=15000)
+    failed.locator("button.discard").click()
+    expect(failed).to_have_count(0)
+    expect(posts).to_have_count(2)
+    assert pending_in_storage(page) == []
+    not_reloaded(page)
+    assert not page.errors
+
+
+# ---- (4) a reload while pending ------------------------------------------------------------------
+
+def test_reload_while_pending_ends_with_one_confirmed_post(user_page, stack):
+    page = user_page()
+    open_explore(page)
+    stack.stop_worker()
+    body = unique("survives a reload")
+    expect(submit(page, body)).to_have_class("post pending")
+    [saved] = pending_in_storage(page)
+    assert saved["payload"] == {"body": body} and saved["state"] == "pending"
+
+    page.reload()
+    item = page.locator("li.post", has_text=body)
+    expect(item).to_have_class("post pending")  # from localStorage, before any answer
+    expect(item.locator(".status")).to_have_text("sending…")
+    assert [c["command_id"] for c in pending_in_storage(page)] == [saved["command_id"]]
+
+    stack.start_worker()
+    expect(item.locator(".status")).to_have_text(CONFIRMED, timeout=20000)
+    expect(page.locator("li.post", has_text=body)).to_have_count(1)
+    assert pending_in_storage(page) == []
+    profile = page.request.get(f"/api/users/{page.handle}").json()
+    assert profile["user"]["posts"] == 1 and [p["body"] for p in profile["posts"]] == [body]
+    page.reload()
+    expect(page.locator("li.post", has_text=body)).to_have_count(1)
+    assert not page.errors
+
+
+# ---- (5) catching up after a disconnect ----------------------------------------------------------
+
+def test_a_disconnected_client_catches_up_on_reconnect(user_page):
+    reader, author = user_page(), user_page()
+    open_explore(reader)
+    open_explore(author)
+    reader.context.set_offline(True)
+    expect(reader.locator("#connection")).to_have_text("reconnecting…")
+
+    body = unique("posted while you were away")
+    expect(submit(author, body).locator(".status")).to_have_text(CONFIRMED, timeout=15000)
+    expect(reader.locator("li.post", has_text=body)).to_have_count(0)  # it really missed it
+
+    reader.context.set_offline(False)
+    expect(reader.locator("#connection")).to_have_text("live", timeout=20000)
+    expect(reader.locator("li.post", has_text=body)).to_have_count(1, timeout=15000)
+    expect(reader.locator("#posts li.post").first).to_contain_text(body)
+    not_reloaded(reader)
+    assert not reader.errors
+
+
+# ---- a phone-width screen ------------------------------------------------------------------------
+
+def test_phone_width_has_no_horizontal_scroll(user_page):
+    page = user_page(viewport={"width": 375, "height": 740})
+    open_explore(page)
+    body = unique("a" * 120 + " https://example.com/" + "b" * 80)  # long unbroken words
+    expect(submit(page, body).locator(".status")).to_have_text(CONFIRMED, timeout=15000)
+    for path in ("/explore", f"/users/{page.handle}"):
+        page.goto(path)
+        expect(page.locator("li.post", has_text=body)).to_have_count(1)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+    assert page.locator("#post-button").count() == 0 or page.locator("#post-button").is_visible()
+    assert not page.errors
+
+
+def test_a_post_made_before_the_first_socket_connect_is_not_lost(user_page):
+    """The page's initial state is a snapshot; anything emitted before its socket is up is missed
+    live, so the first connect must catch up just like a reconnect."""
+    reader, author = user_page(), user_page()
+    open_explore(author)
+    hold = {"on": True}  # keep the reader's Socket.IO from connecting until the post is out
+    reader.route_web_socket(re.compile(r"/socket\.io/"),
+                            lambda ws: ws.close() if hold["on"] else ws.connect_to_server())
+    reader.route(re.compile(r"/socket\.io/"),
+                 lambda route: route.abort() if hold["on"] else route.continue_())
+    reader.goto("/explore")
+    reader.evaluate("window.__noReload = true")
+    expect(reader.locator("#connection")).to_have_text("reconnecting…")
+
+    body = unique("posted before your socket was up")
+    expect(submit(author, body).locator(".status")).to_have_text(CONFIRMED, timeout=15000)
+    hold["on"] = False
+    expect(reader.locator("#connection")).to_have_text("live", timeout=20000)
+    expect(reader.locator("li.post", has_text=body)).to_have_count(1, timeout=15000)
+    not_reloaded(reader)

@@ -1,0 +1,59 @@
+"""GET /healthz: is this web process able to serve, and how far behind is the read side?
+
+Answers JSON for a load balancer or a monitor: 200 when Redis and the write DB both answer, else 503.
+Queue depth (commands waiting for a worker) and read-model lag (log head seq - projector checkpoint)
+are reported as figures, not as failures: a burst makes both grow for a moment, and the workers
+catch up; a monitor alerts on them staying high.
+"""
+import time
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import select
+
+from .write_models import LogHead
+
+bp = Blueprint("health", __name__)
+
+
+def _check(fn):
+    """(value, None) or (None, error text); never raises -- a health check reports, it does not fail."""
+    try:
+        return fn(), None
+    except Exception as exc:  # noqa: BLE001 -- any failure of a dependency is "down"
+        return None, f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _log_head(session_factory) -> int:
+    with session_factory() as session:
+        return int(session.scalar(select(LogHead.seq).where(LogHead.id == 1)) or 0)
+
+
+def health_report(svc) -> dict:
+    start = time.perf_counter()
+    redis_ok, redis_err = _check(svc.redis.ping)
+    head, db_err = _check(lambda: _log_head(svc.session_factory))
+    depth, _ = _check(lambda: svc.queue.count) if redis_ok else (None, None)
+    checkpoint, _ = _check(svc.projector.checkpoint) if redis_ok else (None, None)
+    lag = None
+    if head is not None and redis_ok:
+        lag = max(0, head - (checkpoint or 0))
+    healthy = bool(redis_ok) and db_err is None
+    return {
+        "status": "ok" if healthy else "unavailable",
+        "redis": {"ok": bool(redis_ok), "error": redis_err},
+        "db": {"ok": db_err is None, "error": db_err},
+        "queue_depth": depth,
+        "log_head": head,
+        "checkpoint": checkpoint,
+        "read_model_lag": lag,
+        "took_ms": round((time.perf_counter() - start) * 1000, 2),
+    }
+
+
+@bp.get("/healthz")
+def healthz():
+    report = health_report(current_app.extensions["ripple"])
+    resp = jsonify(report)
+    resp.status_code = 200 if report["status"] == "ok" else 503
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

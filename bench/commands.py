@@ -1,0 +1,109 @@
+"""Benchmarks 1 and 2: end-to-end commands/s and submit -> confirmation latency, each side by side
+with bare RQ running a no-op job on the same worker class (SimpleWorker), count and Redis.
+
+1. Throughput: `clients` HTTP clients POST create_post commands as fast as they get 202s; the figure
+   is n / (first send -> the n-th post_created received by a Socket.IO client watching the timeline).
+   Baseline: the same clients enqueue n no-op jobs; n / (first enqueued_at -> last ended_at).
+2. Latency: an open-loop sender offers a fixed rate; submit (before the POST) -> the author's
+   `command_succeeded` over Socket.IO. Baseline: a no-op job, enqueued_at -> ended_at, same rate.
+"""
+import threading
+import time
+
+import requests
+
+from bench.clients import BareRQ, Listener, cpu_seconds, open_loop, post_burst, users
+from bench.common import LOG_DIR, Stack, median, percentile, row
+from tests.support import new_command, signup
+
+CLIENTS, WORKERS = 8, 2
+
+
+def _ripple_round(stack, listener, posters, n) -> float:
+    with listener.cond:
+        listener.seen.clear()
+    t0 = post_burst(stack.base, posters, n)
+    if not listener.wait_count(n, timeout=180):
+        raise RuntimeError(f"only {len(listener.seen)} of {n} post_created arrived")
+    return n / (max(listener.seen.values()) - t0)
+
+
+def _bare_round(bare, n) -> float:
+    ids = bare.enqueue_burst(n, CLIENTS)
+    bare.wait_finished(n, timeout=180)
+    spans = bare.spans(ids)
+    return n / (max(e for _, e in spans) - min(s for s, _ in spans))
+
+
+def throughput(stack, bare, listener, posters, n, rounds) -> dict:
+    _ripple_round(stack, listener, posters, 40)  # warm-up: connections, caches, JIT-free paths
+    _bare_round(bare, 40)
+    ripple, base, cpu = [], [], []
+    pids = [w.pid for w in stack.workers] + [stack.web.pid]
+    for _ in range(rounds):  # alternate, so both see the same machine
+        base.append(_bare_round(bare, n))
+        before = cpu_seconds(pids)
+        ripple.append(_ripple_round(stack, listener, posters, n))
+        cpu.append((cpu_seconds(pids) - before) / n * 1000)
+    return {"ripple": ripple, "bare": base, "cpu_ms_per_cmd": median(cpu)}
+
+
+def ripple_latency(stack, author, rate, seconds) -> list[float]:
+    listener = Listener(stack.base, author, events=("command_succeeded",), rooms=())
+    submitted, local = {}, threading.local()
+
+    def send():
+        if not hasattr(local, "s"):
+            local.s = requests.Session()
+            local.s.cookies.update(author.cookies)
+        cmd = new_command(body=f"latency {time.perf_counter_ns()}")
+        submitted[cmd["command_id"]] = time.perf_counter()
+        local.s.post(f"{stack.base}/api/commands", json=cmd, timeout=30)
+
+    n = open_loop(rate, seconds, send)
+    listener.wait_count(n, timeout=120)
+    listener.close()
+    return [(listener.seen[c] - t) * 1000 for c, t in submitted.items() if c in listener.seen]
+
+
+def bare_latency(bare, rate, seconds) -> list[float]:
+    ids = []
+
+    def send():
+        ids.append(bare.queue.enqueue(bare.FUNC).id)
+
+    n = open_loop(rate, seconds, send)
+    bare.wait_finished(n, timeout=120)
+    return [(e - s) * 1000 for s, e in bare.spans(ids)]
+
+
+def run(quick: bool = False) -> list[dict]:
+    n, rounds, seconds = (200, 1, 3) if quick else (1000, 3, 10)
+    stack = Stack(workers=WORKERS)
+    bare = BareRQ(stack.redis.url, stack.env, WORKERS, LOG_DIR)
+    try:
+        posters = users(stack.base, CLIENTS)
+        listener = Listener(stack.base, signup(stack.base))
+        tp = throughput(stack, bare, listener, posters, n, rounds)
+        listener.close()
+        max_rate = median(tp["ripple"])
+        rows = [row("End-to-end commands/s", max_rate, "cmd/s", median(tp["bare"]),
+                    "≥ 1.0× bare RQ no-op", median(tp["ripple"]) >= median(tp["bare"]),
+                    f"{n} create_post, {CLIENTS} HTTP clients, {WORKERS} workers, gunicorn gevent "
+                    f"×1, {stack.db.kind}; median of {rounds}; "
+                    f"{tp['cpu_ms_per_cmd']:.1f} ms CPU/cmd (workers+web)",
+                    runs=tp["ripple"], baseline_runs=tp["bare"])]
+        for label, rate in (("50/s", 50.0), ("80% max", round(0.8 * max_rate))):
+            lat = ripple_latency(stack, posters[0], rate, seconds)
+            base = bare_latency(bare, rate, seconds)
+            cond = f"{rate:.0f} cmd/s offered for {seconds} s, {len(lat)} confirmed"
+            p50, p99 = percentile(lat, 50), percentile(lat, 99)
+            at50 = label == "50/s"
+            rows.append(row(f"Latency p50 @{label}", p50, "ms", percentile(base, 50),
+                            "≤ 20 ms" if at50 else "report", p50 <= 20 if at50 else None, cond))
+            rows.append(row(f"Latency p99 @{label}", p99, "ms", percentile(base, 99),
+                            "≤ 100 ms" if at50 else "report", p99 <= 100 if at50 else None, cond))
+        return rows
+    finally:
+        bare.close()
+        stack.close()

@@ -1,0 +1,113 @@
+"""What every benchmark needs: a private Redis, a fresh write DB, Ripple's production processes,
+percentiles, and the shape of a result row. Everything listens on 127.0.0.1 only.
+"""
+import os
+import statistics
+import tempfile
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from backend.config import ProdConfig
+from backend.prod import web_command
+from tests.support import (PYTHON, Proc, RedisServer, free_port, init_db, process_env,
+                           sqlite_url, wait_for)
+
+PG_URL = os.environ.get("RIPPLE_BENCH_PG_URL",
+                        os.environ.get("RIPPLE_TEST_PG_URL",
+                                       "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+LOG_DIR = Path(tempfile.gettempdir()) / "ripple-bench"
+
+
+def percentile(values, p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[k]
+
+
+def median(values) -> float:
+    return statistics.median(values)
+
+
+def row(figure, value, unit, baseline=None, target="", met=None, conditions="", ratio=None,
+        **extra) -> dict:
+    """One line of the table. `ratio` defaults to value / baseline."""
+    if ratio is None and baseline:
+        ratio = value / baseline
+    return {"figure": figure, "value": value, "unit": unit, "baseline": baseline, "ratio": ratio,
+            "target": target, "met": met, "conditions": conditions, **extra}
+
+
+class WriteDB:
+    """A fresh PostgreSQL database (dropped on close), or a temp SQLite file if none answers."""
+
+    def __init__(self, prefer_pg: bool = True):
+        self.name = None
+        if prefer_pg and _pg_available():
+            self.name = f"ripple_bench_{uuid.uuid4().hex[:10]}"
+            with _admin().connect() as conn:
+                conn.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
+            self.url = sa.engine.make_url(PG_URL).set(database=self.name).render_as_string(
+                hide_password=False)
+        else:
+            self.url = sqlite_url(tempfile.mkdtemp(prefix="ripple-bench-db-"))
+        self.kind = "PostgreSQL" if self.name else "SQLite"
+
+    def close(self):
+        if self.name:
+            with _admin().connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+
+
+def _admin():
+    return sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+def _pg_available() -> bool:
+    try:
+        with _admin().connect():
+            return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+class Stack:
+    """Ripple as in production: gunicorn (one gevent process) + `python -m worker` processes."""
+
+    def __init__(self, workers: int = 2, prefer_pg: bool = True, async_mode: str = "gevent",
+                 start_web: bool = True, **env_extra):
+        LOG_DIR.mkdir(exist_ok=True)
+        self.redis = RedisServer().start()
+        self.db = WriteDB(prefer_pg)
+        self.env = process_env(self.redis.url, self.db.url, RIPPLE_ASYNC_MODE=async_mode,
+                               **env_extra)
+        init_db(self.env)
+        self.async_mode, self.web, self.workers = async_mode, None, []
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        if start_web:
+            self.start_web()
+        for _ in range(workers):
+            self.add_worker()
+
+    def start_web(self, threads: int = 1100, target: str = "app:app"):
+        prod = ProdConfig(port=self.port, async_mode=self.async_mode, threads=threads)
+        args = web_command(prod, self.port)[:-1] + [target]
+        self.web = Proc(args, self.env, LOG_DIR / f"web-{self.port}.log").start()
+        import requests
+        wait_for(lambda: requests.get(self.base + "/healthz", timeout=2).ok, timeout=60,
+                 what="gunicorn")
+
+    def add_worker(self):
+        self.workers.append(Proc([PYTHON, "-m", "worker"], self.env,
+                                 LOG_DIR / f"worker-{uuid.uuid4().hex[:6]}.log").start())
+
+    def close(self):
+        for w in self.workers:
+            w.stop()
+        if self.web:
+            self.web.stop()
+        self.redis.stop()
+        self.db.close()

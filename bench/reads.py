@@ -1,0 +1,106 @@
+"""Benchmark 4: reads from the Redis read models vs the same JSON computed by SQL from the write DB.
+
+World (bench/seed.py): 10,000 users, 100,000 posts, 500,000 likes, 500,000 follows in PostgreSQL,
+projected into Redis by the real projection code. Server: gunicorn, one gevent process, serving
+`bench.sql_app:app` = Ripple's app + the bench-only SQL endpoints. Before timing, both answers are
+checked equal (same rows, counts, flags, version). Load: wrk on 127.0.0.1 (keep-alive), or, when wrk
+is not installed, a threaded Python client (much weaker; the table says which).
+"""
+import re
+import shutil
+import subprocess
+import threading
+import time
+
+import requests
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+
+from bench import seed
+from bench.common import Stack, median, row
+from backend.write_models import make_engine
+
+SIZES = {"full": (10_000, 100_000, 500_000, 500_000), "quick": (1_000, 10_000, 50_000, 50_000)}
+VIEWER = "u00001"
+
+
+def session_cookie(secret_key: str, handle: str) -> str:
+    """The cookie a login would set (Flask's signed session), made here to skip password hashing."""
+    app = Flask("bench")
+    app.secret_key = secret_key
+    value = SecureCookieSessionInterface().get_signing_serializer(app).dumps({"handle": handle})
+    return f"session={value}"
+
+
+def wrk(url: str, cookie: str, seconds: float, connections: int = 64) -> float:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-H",
+                          f"Cookie: {cookie}", url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out or "Socket errors" in out and "timeout" in out:
+        raise RuntimeError(f"wrk saw errors for {url}:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def python_load(url: str, cookie: str, seconds: float, threads: int = 16) -> float:
+    counts, end = [0] * threads, time.monotonic() + seconds
+
+    def run(i):
+        s = requests.Session()
+        while time.monotonic() < end:
+            assert s.get(url, headers={"Cookie": cookie}, timeout=10).ok
+            counts[i] += 1
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return sum(counts) / seconds
+
+
+def check_same(base: str, cookie: str, rm_path: str, sql_path: str) -> int:
+    """Both endpoints give the same JSON (first two pages). Returns the number of posts compared."""
+    n, q = 0, "?limit=20"
+    for _ in range(2):
+        a = requests.get(base + rm_path + q, headers={"Cookie": cookie}, timeout=30).json()
+        b = requests.get(base + sql_path + q, headers={"Cookie": cookie}, timeout=30).json()
+        if a != b:
+            raise AssertionError(f"{rm_path} and {sql_path} differ:\n{a}\n{b}")
+        n += len(a["posts"])
+        q = f"?limit=20&before={a['next']}"
+    return n
+
+
+def run(quick: bool = False) -> list[dict]:
+    users, posts, likes, follows = SIZES["quick" if quick else "full"]
+    seconds, rounds = (3, 1) if quick else (5, 3)
+    stack = Stack(workers=0, start_web=False)
+    try:
+        t = time.perf_counter()
+        world = seed.make_world(users, posts, likes, follows)
+        engine = make_engine(stack.db.url)
+        seed.write_db(engine, world)
+        engine.dispose()
+        import redis
+        seed.project(redis.Redis.from_url(stack.redis.url, decode_responses=True), world)
+        setup_s = time.perf_counter() - t
+        stack.start_web(target="bench.sql_app:app")
+        cookie = session_cookie(stack.env["SECRET_KEY"], VIEWER)
+        load, gen = (wrk, "wrk -t2 -c64") if shutil.which("wrk") else (python_load, "Python, 16 threads")
+        rows = []
+        for name, rm, sql in (("GET /api/timeline", "/api/timeline", "/bench/sql/timeline"),
+                              ("GET /api/feed (home feed)", "/api/feed", "/bench/sql/feed")):
+            compared = check_same(stack.base, cookie, rm, sql)
+            load(stack.base + rm, cookie, 1)  # warm-up
+            rm_rates, sql_rates = [], []
+            for _ in range(rounds):
+                sql_rates.append(load(stack.base + sql, cookie, seconds))
+                rm_rates.append(load(stack.base + rm, cookie, seconds))
+            value, base = median(rm_rates), median(sql_rates)
+            rows.append(row(f"{name} req/s (read models)", value, "req/s", base,
+                            "≥ 10× SQL and ≥ 1,500 req/s", value >= 10 * base and value >= 1500,
+                            f"{users:,} users, {posts:,} posts, {likes:,} likes, {follows:,} follows "
+                            f"({stack.db.kind}, seeded+projected in {setup_s:.0f} s); gunicorn gevent "
+                            f"×1; load: {gen}, {seconds} s × {rounds}, medians; same JSON checked "
+                            f"on {compared} posts; limit=20", runs=rm_rates, baseline_runs=sql_rates))
+        return rows
+    finally:
+        stack.close()

@@ -1,0 +1,170 @@
+"""Scenario 1: workers SIGKILLed at random, again and again, under a stream of commands.
+
+Six HTTP users send 2,100+ commands (posts with unique bodies, plus comments, likes and follows)
+through the real web server while two `python -m worker` processes take them; every 1.5-3.5 s one of
+the workers is SIGKILLed and a new one started, at least 20 times. The clients never re-send here:
+every accepted command must be applied exactly once by the server side alone (worker/recovery.py
+requeues the jobs a killed worker abandoned), and the read models must equal a rebuild.
+"""
+import random
+import threading
+import time
+
+from backend.projections import command_key
+from tests.faults.checks import Figures, exactly_once, rebuild_differences, report
+from tests.faults.clients import Client, accepted_by_author, command
+from tests.support import wait_for
+
+CLIENTS = 6
+PER_CLIENT = 352          # 6 x 352 = 2,112 commands in the stream (plus 18 seed posts)
+SEND_INTERVAL_S = 0.16    # per client: ~37 commands/s in all, so the stream lasts ~60 s
+MIN_KILLS = 20
+
+
+def plan(client: Client, others: list[str], seed_posts: list[int], rnd: random.Random) -> list:
+    """Mostly posts with unique bodies; each like is a new (user, post) pair; each follow new."""
+    likes = rnd.sample(seed_posts, len(seed_posts))
+    cmds = []
+    for i in range(PER_CLIENT):
+        if i % 11 == 5 and likes:
+            cmds.append(command("like_post", post_id=likes.pop()))
+        elif i % 11 == 8:
+            cmds.append(command("create_comment", post_id=rnd.choice(seed_posts),
+                                body=f"comment {client.handle} {i} {rnd.random()}"))
+        elif i % 50 == 20 and others:
+            cmds.append(command("follow_user", handle=others.pop()))
+        else:
+            cmds.append(command("create_post", body=f"post {client.handle} #{i} {rnd.random()}"))
+    return cmds
+
+
+def stream(client: Client, cmds: list, done: threading.Event):
+    try:
+        for cmd in cmds:
+            client.submit(cmd)
+            time.sleep(SEND_INTERVAL_S)
+    finally:
+        done.set()
+
+
+class KillLog:
+    """Kills, and how long each job a killed worker left behind took to be finished by others."""
+
+    def __init__(self, stack):
+        self.stack, self.kills, self.abandoned, self.recovered = stack, 0, {}, {}
+
+    def running(self) -> dict[str, str]:
+        """job id -> RQ name of the worker running it (from RQ's started registry)."""
+        conn, q, out = self.stack.svc.rq_redis, self.stack.svc.queue, {}
+        for raw in conn.zrange(q.started_job_registry.key, 0, -1):
+            job_id, execution = raw.decode().split(":", 1)
+            worker = conn.hget(f"rq:execution:{job_id}:{execution}", "worker_name")
+            if worker:
+                out[job_id] = worker.decode()
+        return out
+
+    def kill_one(self, rnd: random.Random) -> None:
+        """SIGKILL a worker -- one that is running a job, when one is (the interesting case)."""
+        stack = self.stack
+        end = time.monotonic() + 1.0
+        busy = set(self.running().values())
+        while not busy and time.monotonic() < end:  # catch a worker mid-job when there is one
+            time.sleep(0.002)
+            busy = set(self.running().values())
+        victim = rnd.choice([w for w in stack.workers if w.rq_name in busy] or stack.workers)
+        stack.kill_worker(victim)
+        at = time.monotonic()
+        self.kills += 1
+        for job_id, worker in self.running().items():
+            if worker == victim.rq_name:
+                self.abandoned[job_id] = at
+        stack.start_worker()
+
+    def poll(self) -> None:
+        conn = self.stack.svc.rq_redis
+        for job_id, at in list(self.abandoned.items()):
+            if job_id not in self.recovered and not conn.exists(f"rq:job:{job_id}") \
+                    and conn.exists(command_key(job_id)):
+                self.recovered[job_id] = time.monotonic() - at
+
+
+def converge(stack, accepted, kills, timeout) -> bool:
+    """Wait until every accepted command has an outcome and the read side holds every event."""
+    def done():
+        kills.poll()
+        return stack.queue_idle() and stack.projected() and all(
+            stack.r.exists(command_key(cid)) for cid in accepted)
+    try:
+        wait_for(done, timeout=timeout, interval=0.2, what="convergence")
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_worker_sigkilled_20_times_loses_and_doubles_nothing(fault_stack):
+    rnd = random.Random(4)
+    stack = fault_stack(workers=2)
+    stack.wait_workers_ready()
+    clients = [Client(stack.base) for _ in range(CLIENTS)]
+    seed_posts = [c.wait_for_result(command("create_post", body=f"seed {c.handle} {i}"))
+                  ["result"]["post"]["id"] for c in clients for i in range(3)]
+    handles = [c.handle for c in clients]
+    plans = [plan(c, [h for h in handles if h != c.handle], seed_posts, rnd) for c in clients]
+    finished = [threading.Event() for _ in clients]
+    threads = [threading.Thread(target=stream, args=(c, p, e), daemon=True)
+               for c, p, e in zip(clients, plans, finished)]
+    for t in threads:
+        t.start()
+
+    kills = KillLog(stack)
+    while not all(e.is_set() for e in finished) or kills.kills < MIN_KILLS:
+        pause = time.monotonic() + rnd.uniform(1.5, 3.5)
+        while time.monotonic() < pause:
+            kills.poll()
+            time.sleep(0.05)
+        kills.kill_one(rnd)
+    for t in threads:
+        t.join(60)
+    faults_over = time.monotonic()
+
+    accepted = accepted_by_author(clients)
+    converged = converge(stack, accepted, kills, timeout=120)
+    converge_s = time.monotonic() - faults_over
+    kills.poll()
+    failed_jobs = stack.svc.queue.failed_job_registry.count
+    stack.stop_workers()
+    diff = rebuild_differences(stack.svc)
+    effects = exactly_once(stack.svc.session_factory, accepted)
+
+    bounds = sorted(kills.recovered.values())
+    fig = Figures("worker SIGKILLed", "sqlite", sent=sum(c.sent for c in clients),
+                  accepted=len(accepted), applied=effects.get("applied", 0),
+                  lost=effects.get("lost", 0), duplicated=effects.get("duplicated", 0),
+                  converge_s=converge_s,
+                  extra={"kills": kills.kills, "abandoned_jobs": len(kills.abandoned),
+                         "recovery_max_s": round(bounds[-1], 2) if bounds else None,
+                         "recovery_median_s": round(bounds[len(bounds) // 2], 2) if bounds else None,
+                         "send_errors": sum(c.errors for c in clients),
+                         "rebuild_diff_keys": len(diff)})
+    report(fig)
+    assert converged, "some accepted commands were never applied (see the figures)"
+    assert kills.kills >= MIN_KILLS
+    assert fig.sent >= 2000 and fig.accepted == fig.sent
+    assert fig.lost == 0 and fig.duplicated == 0 and fig.applied == fig.accepted, effects
+    assert effects.get("stray_rows", 0) == 0 and effects.get("unrecorded", 0) == 0, effects
+    assert failed_jobs == 0
+    assert len(kills.recovered) == len(kills.abandoned)
+    assert not diff, f"read models differ from a rebuild: {diff[:10]}"
+
+
+def test_sigkilled_worker_leaves_no_process_behind(fault_stack):
+    """RQ's scheduler runs in a forked child; a SIGKILLed worker must not leave it running (it would
+    hold the scheduler lock, so retries of failed commands would wait on a process nobody owns)."""
+    stack = fault_stack(workers=1, web=False)
+    stack.wait_workers_ready()
+    conn = stack.svc.rq_redis
+    wait_for(lambda: conn.keys("rq:scheduler-lock:*"), timeout=30,
+             what="the worker's scheduler holds its lock")
+    stack.kill_worker(stack.workers[0])
+    wait_for(lambda: not stack.leftover_pids(), timeout=10, what="the scheduler child gone too")
+    assert not conn.keys("rq:scheduler-lock:*")  # released, so the next worker's scheduler takes over

@@ -1,0 +1,120 @@
+"""Scale-out proof: the production launcher runs two web processes (gunicorn, ports A and B) and two
+RQ workers sharing one Redis and one PostgreSQL database. A browser on A posts, a browser on B sees
+it live; a burst of commands, each delivered to BOTH servers, is applied exactly once."""
+import socket
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import redis
+import requests
+from playwright.sync_api import expect
+from rq import Worker
+from sqlalchemy import create_engine, func, select
+
+from backend.write_models import Event, Post
+from tests.e2e.conftest import browser_type_launch_args  # noqa: F401 -- Debian chromium fixture
+from tests.support import (PYTHON, Proc, RedisServer, init_db, new_command, process_env, signup,
+                           wait_for)
+
+pytestmark = pytest.mark.postgres
+BURST = 30
+
+
+def two_free_ports() -> int:
+    """A port p with p and p+1 both free (the launcher binds WEB_PORT, WEB_PORT+1)."""
+    for _ in range(50):
+        with socket.socket() as a, socket.socket() as b:
+            a.bind(("127.0.0.1", 0))
+            port = a.getsockname()[1]
+            try:
+                b.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two consecutive free ports")
+
+
+@pytest.fixture
+def cluster(pg_database_url, tmp_path):
+    redis_server = RedisServer().start()
+    port = two_free_ports()
+    env = process_env(redis_server.url, pg_database_url, WEB_PORT=port, WEB_PROCESSES=2,
+                      RQ_WORKERS=2, RIPPLE_ASYNC_MODE="gevent")
+    init_db(env)
+    prod = Proc([PYTHON, "-m", "backend.prod"], env, tmp_path / "prod.log").start()
+    bases = [f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"]
+    try:
+        for base in bases:
+            wait_for(lambda b=base: requests.get(b + "/healthz", timeout=2).ok, timeout=60,
+                     what=f"web process {base}")
+        yield bases, prod, redis_server, pg_database_url
+    finally:
+        prod.stop(timeout=20)
+        redis_server.stop()
+
+
+def logged_in_page(browser, base):
+    context = browser.new_context(base_url=base)
+    handle = f"u{uuid.uuid4().hex[:10]}"
+    assert context.request.post("/api/signup", data={"handle": handle,
+                                                     "password": "password123"}).status == 201
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto("/explore")
+    expect(page.locator("#connection")).to_have_text("live", timeout=15000)
+    return page
+
+
+def send_everywhere(bases, session, cmd):
+    """The same command to both servers (a client retrying through another process)."""
+    return [session.post(f"{b}/api/commands", json=cmd, timeout=20).status_code for b in bases]
+
+
+def test_post_on_a_is_live_on_b_and_no_command_lost_or_doubled(cluster, browser):
+    bases, prod, redis_server, db_url = cluster
+    page_a, page_b = logged_in_page(browser, bases[0]), logged_in_page(browser, bases[1])
+
+    page_a.fill("#composer-body", "hello from server A")
+    page_a.click("#post-button")
+    seen_on_b = page_b.locator("li.post", has_text="hello from server A")
+    expect(seen_on_b).to_have_count(1, timeout=15000)  # live: page B never reloads
+    expect(page_a.locator("li.post", has_text="hello from server A")).not_to_have_class(
+        "post pending", timeout=15000)
+
+    author = signup(bases[1])
+    commands = [new_command(body=f"burst {i} {uuid.uuid4().hex[:6]}") for i in range(BURST)]
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda c: send_everywhere(bases, author, c), commands))
+    assert all(c == [202, 202] for c in codes), codes
+
+    def all_succeeded():
+        statuses = [author.get(f"{bases[i % 2]}/api/commands/{c['command_id']}", timeout=5).json()
+                    for i, c in enumerate(commands)]
+        return all(s.get("status") == "succeeded" for s in statuses)
+    wait_for(all_succeeded, timeout=60, interval=0.5, what="every burst command applied")
+
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        bodies = conn.execute(select(Post.body)).scalars().all()
+        per_command = conn.execute(select(Event.command_id, func.count()).where(
+            Event.type == "post_created").group_by(Event.command_id)).all()
+    engine.dispose()
+    assert sorted(bodies) == sorted(["hello from server A"] + [c["payload"]["body"] for c in commands])
+    assert len(per_command) == BURST + 1 and all(n == 1 for _, n in per_command)
+
+    timeline = requests.get(f"{bases[0]}/api/timeline?limit=100", timeout=5).json()
+    assert sorted(p["body"] for p in timeline["posts"]) == sorted(bodies)  # projected once each
+    expect(page_b.locator("li.post", has_text="burst ")).to_have_count(BURST, timeout=15000)
+
+    workers = Worker.all(connection=redis.Redis.from_url(redis_server.url))
+    assert len(workers) == 2
+    assert sum(w.successful_job_count for w in workers) >= BURST + 1  # retried sends may re-run
+    assert all(w.successful_job_count > 0 for w in workers)  # both workers shared the load
+    assert not page_a.errors and not page_b.errors
+
+    prod.proc.send_signal(15)  # SIGTERM: the launcher stops every child and exits cleanly
+    assert prod.proc.wait(30) == 0
+    wait_for(lambda: not Worker.all(connection=redis.Redis.from_url(redis_server.url)),
+             timeout=10, what="workers unregistered")

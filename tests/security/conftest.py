@@ -1,0 +1,78 @@
+"""Security tier: the integration fixtures (real Redis, SQLite, in-process RQ worker, Flask test
+client) and an e2e-style stack (web + worker processes, Debian Chromium) of its own."""
+import uuid
+
+import pytest
+import requests
+
+from backend import create_app
+from tests.conftest import make_config
+from tests.e2e.conftest import Stack, browser_type_launch_args  # noqa: F401 -- fixture re-export
+from tests.integration.conftest import app, client, run_worker, worker_context  # noqa: F401
+from tests.support import RedisServer, init_db, process_env, sqlite_url, start_web
+
+
+class SecStack(Stack):
+    """Stack with extra environment (e.g. rate limits switched on); same helpers as the e2e one."""
+
+    def __init__(self, tmp_dir, **env):  # noqa: super().__init__ would start without `env`
+        self.tmp_dir = tmp_dir
+        self.redis = RedisServer().start()
+        self.env = process_env(self.redis.url, sqlite_url(tmp_dir), **env)
+        init_db(self.env)
+        self.web, self.base = start_web(self.env, tmp_dir)
+        self.worker = None
+        self.start_worker()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    s = SecStack(tmp_path_factory.mktemp("security"))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def limited_app(services):
+    """The app with rate limiting on (counters in the test's real Redis)."""
+    config = make_config(services.config.redis_url, services.config.database_url,
+                         ratelimit_enabled=True)
+    application = create_app(config)
+    application.extensions["ripple"] = services
+    return application
+
+
+def new_handle() -> str:
+    return f"u{uuid.uuid4().hex[:10]}"
+
+
+def http_user(base: str, handle: str | None = None) -> requests.Session:
+    s = requests.Session()
+    s.handle = handle or new_handle()
+    r = s.post(f"{base}/api/signup", json={"handle": s.handle, "password": "password123"},
+               timeout=15)
+    assert r.status_code == 201, r.text
+    return s
+
+
+@pytest.fixture
+def browser_user(browser, stack):
+    """Factory: (context, page) of a freshly signed-up user in its own browser context."""
+    contexts = []
+
+    def make(target=None, handle=None):
+        target = target or stack
+        context = browser.new_context(base_url=target.base, viewport={"width": 1000, "height": 900})
+        contexts.append(context)
+        handle = handle or new_handle()
+        r = context.request.post("/api/signup", data={"handle": handle, "password": "password123"})
+        assert r.status == 201, r.text()
+        page = context.new_page()
+        page.handle = handle
+        page.errors = []
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        return context, page
+
+    yield make
+    for c in contexts:
+        c.close()

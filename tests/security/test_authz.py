@@ -1,0 +1,139 @@
+"""Authorization against the running stack (web + worker processes): the author is the session's
+user, other people's posts cannot be edited or deleted, Socket.IO needs a session and this origin,
+and command outcomes reach their author only."""
+import time
+import uuid
+
+import pytest
+import requests
+import socketio
+
+from tests.security.conftest import http_user
+from tests.support import wait_for
+
+FOREIGN = ["http://evil.example", "http://127.0.0.1:1", "null"]
+
+
+def command(ctype, **payload):
+    return {"command_id": str(uuid.uuid4()), "type": ctype, "payload": payload}
+
+
+def submit(user, base, cmd, **extra) -> dict:
+    r = user.post(f"{base}/api/commands", json=cmd | extra, timeout=10)
+    assert r.status_code == 202, r.text
+    return cmd
+
+
+def outcome(user, base, cmd) -> dict:
+    def done():
+        status = user.get(f"{base}/api/commands/{cmd['command_id']}", timeout=10).json()
+        return status if status.get("status") in ("succeeded", "failed") else None
+    return wait_for(done, timeout=30, what=f"outcome of {cmd['type']}")
+
+
+def connect(base, user=None, origin=None, transport="websocket") -> socketio.Client:
+    headers = {}
+    if user is not None:
+        headers["Cookie"] = f"session={user.cookies['session']}"
+    if origin is not None:
+        headers["Origin"] = origin
+    sio = socketio.Client(reconnection=False)
+    sio.failed, sio.succeeded = [], []
+    sio.on("command_failed", lambda m: sio.failed.append(m))
+    sio.on("command_succeeded", lambda m: sio.succeeded.append(m))
+    sio.connect(base, headers=headers, transports=[transport], wait_timeout=10)
+    return sio
+
+
+@pytest.fixture
+def two_users(stack):
+    return http_user(stack.base), http_user(stack.base)
+
+
+def test_the_author_is_the_session_user_whatever_the_payload_says(stack, two_users):
+    alice, bob = two_users
+    cmd = command("create_post", body="who wrote this?", author=alice.handle)
+    submit(bob, stack.base, cmd, author=alice.handle, user=alice.handle)
+    status = outcome(bob, stack.base, cmd)
+    assert status["status"] == "succeeded"
+    post = requests.get(f"{stack.base}/api/posts/{status['result']['post']['id']}", timeout=10).json()
+    assert post["post"]["author"] == bob.handle
+    assert requests.get(f"{stack.base}/api/users/{alice.handle}", timeout=10).json()["posts"] == []
+
+
+def test_a_command_id_of_someone_else_can_be_neither_read_nor_reused(stack, two_users):
+    alice, bob = two_users
+    cmd = submit(alice, stack.base, command("create_post", body="alice's own words"))
+    assert outcome(alice, stack.base, cmd)["status"] == "succeeded"
+    r = bob.get(f"{stack.base}/api/commands/{cmd['command_id']}", timeout=10)
+    assert r.status_code == 409 and "result" not in r.json()
+    r = bob.post(f"{stack.base}/api/commands", json=cmd | {"payload": {"body": "hijack"}}, timeout=10)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "command_id_conflict"
+
+
+def test_someone_elses_post_cannot_be_edited_or_deleted_and_outcomes_stay_private(stack, two_users):
+    alice, bob = two_users
+    sockets = {u.handle: connect(stack.base, u, origin=stack.base) for u in two_users}
+    try:
+        post = outcome(alice, stack.base, submit(alice, stack.base, command(
+            "create_post", body="only alice may change this")))["result"]["post"]
+        attempts = [submit(bob, stack.base, command("edit_post", post_id=post["id"], body="bob was here")),
+                    submit(bob, stack.base, command("delete_post", post_id=post["id"]))]
+        for cmd in attempts:
+            status = outcome(bob, stack.base, cmd)
+            assert status["status"] == "failed" and status["error"]["code"] == "not_author"
+        shown = requests.get(f"{stack.base}/api/posts/{post['id']}", timeout=10).json()["post"]
+        assert shown["body"] == "only alice may change this" and not shown["edited"]
+
+        # Alice fails a command of her own: once its command_failed reaches her, anything of
+        # Bob's would have reached her before it (one queue, one emitter, in order).
+        own = submit(alice, stack.base, command("delete_post", post_id=post["id"] + 10**6))
+        wait_for(lambda: sockets[alice.handle].failed, timeout=30, what="alice's command_failed")
+        wait_for(lambda: len(sockets[bob.handle].failed) == 2, timeout=30, what="bob's two")
+        time.sleep(0)  # (no fixed wait: ordering, not time, proves the absence)
+        assert [m["command_id"] for m in sockets[alice.handle].failed] == [own["command_id"]]
+        assert [m["command_id"] for m in sockets[bob.handle].failed] == \
+            [c["command_id"] for c in attempts]
+        assert all(m["error"]["code"] == "not_author" for m in sockets[bob.handle].failed)
+        assert not any(m["command_id"] == post["id"] for m in sockets[bob.handle].succeeded)
+        assert {m["command_id"] for m in sockets[bob.handle].succeeded}.isdisjoint(
+            {m["command_id"] for m in sockets[alice.handle].succeeded})
+    finally:
+        for sio in sockets.values():
+            sio.disconnect()
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_socketio_refuses_a_connection_without_a_session(stack, transport):
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        connect(stack.base, None, origin=stack.base, transport=transport)
+    forged = requests.Session()
+    forged.cookies.set("session", "eyJoYW5kbGUiOiJhZG1pbiJ9.forged.signature")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        connect(stack.base, forged, origin=stack.base, transport=transport)
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_socketio_refuses_a_foreign_origin_even_with_a_session(stack, transport):
+    user = http_user(stack.base)
+    for origin in FOREIGN:
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            connect(stack.base, user, origin=origin, transport=transport)
+    connect(stack.base, user, origin=stack.base, transport=transport).disconnect()  # the control
+
+
+def test_a_socket_cannot_join_another_users_room(stack):
+    alice, bob = http_user(stack.base), http_user(stack.base)
+    sio = connect(stack.base, bob, origin=stack.base)
+    try:
+        for rooms in ([f"user:{alice.handle}"], ["timeline", f"user:{alice.handle}"],
+                      [f"profile:{alice.handle}:x"], "timeline", [["timeline"]]):
+            assert sio.call("watch", {"rooms": rooms}, timeout=10)["ok"] is False
+        assert sio.call("watch", {"rooms": ["timeline"]}, timeout=10) == {"ok": True}
+        cmd = submit(alice, stack.base, command("delete_post", post_id=10**9))
+        assert outcome(alice, stack.base, cmd)["status"] == "failed"
+        own = submit(bob, stack.base, command("delete_post", post_id=10**9 + 1))
+        wait_for(lambda: sio.failed, timeout=30, what="bob's own command_failed")
+        assert [m["command_id"] for m in sio.failed] == [own["command_id"]]
+    finally:
+        sio.disconnect()

@@ -1,0 +1,129 @@
+"""Envelope and payload validation (backend/commands.py): pure functions, no I/O."""
+import uuid
+
+import pytest
+
+from backend.commands import BODY_MAX, PAYLOAD_VALIDATORS, ValidationError, clean_body, parse_command
+
+CID = "0b9e7a52-3c1d-4f7e-9a59-2d0c8e4b6f11"
+
+
+def env(ctype="create_post", command_id=CID, **payload):
+    return {"command_id": command_id, "type": ctype, "payload": payload}
+
+
+def rejects(data, code, field):
+    with pytest.raises(ValidationError) as info:
+        parse_command(data, author="alice")
+    err = info.value
+    assert (err.code, err.field) == (code, field)
+    assert err.as_dict() == {"code": code, "message": err.message, "field": field}
+    assert err.message
+    return err
+
+
+def test_valid_create_post_is_normalised_and_gets_its_author_from_the_caller():
+    data = env(body="  hello\r\nworld  ", extra="dropped") | {"author": "mallory"}
+    cmd = parse_command(data, author="alice")
+    assert (cmd.command_id, cmd.type, cmd.author) == (CID, "create_post", "alice")
+    assert cmd.payload == {"body": "hello\nworld"}
+    assert cmd.envelope() == {"command_id": CID, "type": "create_post",
+                              "payload": {"body": "hello\nworld"}, "author": "alice"}
+
+
+@pytest.mark.parametrize("data", [None, [], "x", 5, [env(body="hi")]])
+def test_envelope_must_be_an_object(data):
+    rejects(data, "invalid_envelope", None)
+
+
+@pytest.mark.parametrize("command_id", [
+    None, 5, "", "not-a-uuid", CID[:-1], CID + "0", CID.replace("-", ""), "x" * 36,
+    "urn:0b9e7a523c1d4f7e9a592d0c8e4b6f11",        # 36 characters that uuid.UUID() accepts
+    "{0b9e7a523c1d4f7e9a592d0c8e4b6f11}--",         # ditto
+    "0b9e7a523c1d-4f7e-9a59-2d0c-8e4b6f11",         # hyphens in the wrong places
+    CID + "\n", " " + CID,
+])
+def test_command_id_must_be_a_uuid(command_id):
+    rejects(env(command_id=command_id, body="hi"), "invalid_command_id", "command_id")
+
+
+def test_command_id_any_uuid_version_and_case_is_accepted_in_canonical_form():
+    fresh = str(uuid.uuid4())
+    assert parse_command(env(command_id=fresh, body="hi"), "alice").command_id == fresh
+    assert parse_command(env(command_id=CID.upper(), body="hi"), "alice").command_id == CID
+
+
+@pytest.mark.parametrize("ctype", [None, "", "drop_table", "CREATE_POST", 1, ["create_post"]])
+def test_unknown_type(ctype):
+    rejects(env(ctype=ctype, body="hi"), "unknown_type", "type")
+
+
+@pytest.mark.parametrize("payload", [None, "hi", ["body"], 3])
+def test_payload_must_be_an_object(payload):
+    rejects({"command_id": CID, "type": "create_post", "payload": payload}, "invalid_payload",
+            "payload")
+
+
+def test_missing_payload_field():
+    rejects(env(), "invalid_body", "payload.body")
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("x", "x"),
+    ("  padded  ", "padded"),
+    ("\n\nlines\nkept\n\n", "lines\nkept"),
+    ("windows\r\nnewline", "windows\nnewline"),
+    ("é" * BODY_MAX, "é" * BODY_MAX),
+    ("😀" * BODY_MAX, "😀" * BODY_MAX),              # characters, not bytes
+    ("   " + "a" * BODY_MAX + "\n ", "a" * BODY_MAX),  # the limit applies after trimming
+    ("<img src=x onerror=alert(1)>", "<img src=x onerror=alert(1)>"),  # text, escaped on output
+])
+def test_body_trimmed_and_accepted(raw, expected):
+    assert parse_command(env(body=raw), "alice").payload == {"body": expected}
+
+
+@pytest.mark.parametrize("raw, code", [
+    ("", "empty_body"), ("   ", "empty_body"), ("\n \n", "empty_body"),
+    ("a" * (BODY_MAX + 1), "body_too_long"),
+    (None, "invalid_body"), (5, "invalid_body"), (["x"], "invalid_body"), ({"t": 1}, "invalid_body"),
+    ("nul\x00byte", "invalid_body"), ("tab\there", "invalid_body"), ("esc\x1b[31m", "invalid_body"),
+    ("bell\x07", "invalid_body"), ("del\x7f", "invalid_body"), ("c1\x85x", "invalid_body"),
+    ("lone\rcr", "invalid_body"), ("line\u2028sep", "invalid_body"),
+])
+def test_body_rejected(raw, code):
+    err = rejects(env(body=raw), code, "payload.body")
+    if code == "body_too_long":
+        assert str(BODY_MAX) in err.message
+
+
+@pytest.mark.parametrize("ctype", ["follow_user", "unfollow_user"])
+def test_handles_are_lower_cased(ctype):
+    assert parse_command(env(ctype, handle="Bob_99"), "alice").payload == {"handle": "bob_99"}
+
+
+@pytest.mark.parametrize("handle", [None, 7, "", "ab", "a" * 21, "bob!", "bo b", "bøb", "../x"])
+def test_invalid_handles(handle):
+    rejects(env("follow_user", handle=handle), "invalid_handle", "payload.handle")
+
+
+@pytest.mark.parametrize("post_id", [None, 0, -1, "5", 1.5, True, 2**53])
+def test_invalid_post_ids(post_id):
+    rejects(env("like_post", post_id=post_id), "invalid_post_id", "payload.post_id")
+
+
+def test_every_command_type_validates_its_payload():
+    good = {"create_post": {"body": "b"}, "edit_post": {"post_id": 1, "body": "b"},
+            "delete_post": {"post_id": 1}, "create_comment": {"post_id": 1, "body": "b"},
+            "like_post": {"post_id": 1}, "unlike_post": {"post_id": 1},
+            "follow_user": {"handle": "bob"}, "unfollow_user": {"handle": "bob"}}
+    assert set(good) == set(PAYLOAD_VALIDATORS)
+    for ctype, payload in good.items():
+        assert parse_command(env(ctype, **payload), "alice").payload == payload
+        with pytest.raises(ValidationError):
+            parse_command(env(ctype), "alice")
+
+
+def test_clean_body_names_the_field_it_checks():
+    with pytest.raises(ValidationError) as info:
+        clean_body("", field="body")
+    assert info.value.field == "body"

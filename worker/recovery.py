@@ -1,0 +1,100 @@
+"""Fast recovery of commands whose worker died mid-job (SIGKILL, OOM kill, lost machine).
+
+RQ notices an abandoned job only when its StartedJobRegistry entry expires (job timeout + 60 s) *and*
+a worker's maintenance pass runs (every 10 minutes by default); a job a worker took from the queue but
+had not yet started sits in RQ's "intermediate" list for over a minute. Either way a user's command
+would wait minutes.
+
+Instead every Ripple worker runs `start()`: a daemon thread that keeps a short-lived "alive" key for
+its worker and, twice a second, requeues (same job id) every job whose worker has no such key any more.
+Re-running a command is harmless -- the worker is idempotent -- so a false alarm (a worker starved of
+CPU for ALIVE_TTL_S) costs a little work, never a duplicate effect. The bound from a kill to the job
+being back in the queue is ALIVE_TTL_S + INTERVAL_S (and STUCK_S + INTERVAL_S for the intermediate
+list). Every process that takes jobs from a Ripple queue must run this thread (`python -m worker`
+does), or its jobs look abandoned after ALIVE_TTL_S and may run twice.
+"""
+import logging
+import threading
+import time
+
+from rq.executions import Execution
+from rq.job import JobStatus
+from rq.utils import as_text, parse_composite_key
+
+log = logging.getLogger("ripple.recovery")
+ALIVE_TTL_S = 3      # a worker whose key is this old is dead
+INTERVAL_S = 0.5     # how often each worker refreshes its key and looks for abandoned jobs
+STUCK_S = 2.0        # dequeued but never started for this long: its worker died in between
+RERUN_STATES = {JobStatus.STARTED, JobStatus.QUEUED}
+
+
+def alive_key(worker_name: str) -> str:
+    return f"ripple-worker:alive:{worker_name}"  # not "ripple:": read-model dumps and rebuilds skip it
+
+
+def mark_alive(conn, worker_name: str) -> None:
+    conn.set(alive_key(worker_name), time.time(), ex=ALIVE_TTL_S)
+
+
+def _requeue(queue, job_id: str) -> bool:
+    """Put a claimed job back at the front of its queue, unless it already finished."""
+    job = queue.fetch_job(job_id)
+    if job is None or job.get_status(refresh=False) not in RERUN_STATES:
+        return False
+    queue.connection.lrem(queue.intermediate_queue_key, 0, job_id)
+    queue.enqueue_job(job, at_front=True)
+    return True
+
+
+def _abandoned_started(queue, now: float) -> list[tuple[str, str]]:
+    """(registry entry, job id) of started jobs whose worker is gone."""
+    conn, found = queue.connection, []
+    for raw in conn.zrange(queue.started_job_registry.key, 0, -1):
+        entry = as_text(raw)
+        job_id, execution_id = parse_composite_key(entry)
+        info = conn.hmget(Execution(execution_id, job_id, conn).key, "worker_name", "created_at")
+        worker, created = as_text(info[0] or b""), float(info[1] or 0)
+        if now - created >= ALIVE_TTL_S and not (worker and conn.exists(alive_key(worker))):
+            found.append((entry, job_id))
+    return found
+
+
+def recover(queue, seen: dict, now: float | None = None) -> list[str]:
+    """One pass: requeue abandoned jobs of `queue`; return their ids. `seen` persists between passes
+    (job id -> when first seen stuck in the intermediate list)."""
+    now = time.time() if now is None else now
+    conn, requeued = queue.connection, []
+    for entry, job_id in _abandoned_started(queue, now):
+        # ZREM is the claim: when several workers find the same job, exactly one requeues it.
+        if conn.zrem(queue.started_job_registry.key, entry) and _requeue(queue, job_id):
+            requeued.append(job_id)
+    started = {parse_composite_key(as_text(e))[0]
+               for e in conn.zrange(queue.started_job_registry.key, 0, -1)}
+    waiting = [as_text(j) for j in conn.lrange(queue.intermediate_queue_key, 0, -1)]
+    for job_id in waiting:
+        if job_id in started:
+            continue
+        if now - seen.setdefault(job_id, now) >= STUCK_S:
+            if conn.lrem(queue.intermediate_queue_key, 1, job_id) and _requeue(queue, job_id):
+                requeued.append(job_id)
+    for job_id in set(seen) - set(waiting):
+        del seen[job_id]
+    return requeued
+
+
+def start(queue, worker_name: str) -> threading.Thread:
+    """Run the alive key and recovery passes for this worker until the process ends."""
+    def loop():
+        seen: dict = {}
+        while True:
+            try:
+                mark_alive(queue.connection, worker_name)
+                for job_id in recover(queue, seen):
+                    log.warning("requeued abandoned job %s", job_id)
+            except Exception as exc:  # noqa: BLE001 -- Redis briefly gone: try again next tick
+                log.warning("recovery pass failed: %s", exc)
+            time.sleep(INTERVAL_S)
+
+    thread = threading.Thread(target=loop, name="ripple-recovery", daemon=True)
+    thread.start()
+    return thread
