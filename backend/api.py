@@ -29,6 +29,16 @@ def _read_side():
     return svc.redis
 
 
+def _paged(query, *args) -> dict:
+    """A page query (timeline, feed) without _read_side's extra round trip: the page's own snapshot
+    carries the checkpoint, so version 0 is the only case where the read side may be missing."""
+    svc = _svc()
+    page = query(svc.redis, *args)
+    if page["version"] == 0 and svc.projector.checkpoint() is None:
+        page = query(_read_side(), *args)
+    return page
+
+
 def _job(command_id: str) -> Job | None:
     svc = _svc()
     try:
@@ -91,14 +101,14 @@ def _page_args():
 @bp.get("/timeline")
 def timeline():
     limit, before = _page_args()
-    return jsonify(queries.timeline(_read_side(), limit, before, current_user()))
+    return jsonify(_paged(queries.timeline, limit, before, current_user()))
 
 
 @bp.get("/feed")
 @login_required
 def feed():
     limit, before = _page_args()
-    return jsonify(queries.feed(_read_side(), current_user(), limit, before))
+    return jsonify(_paged(queries.feed, current_user(), limit, before))
 
 
 @bp.get("/users/<handle>")

@@ -35,4 +35,5 @@ def init(app, config) -> Limiter:
                                  ("auth.login", config.ratelimit_login, _ip),
                                  ("auth.signup", config.ratelimit_signup, _ip)):
         views[endpoint] = limiter.limit(limit, key_func=key)(views[endpoint])
+    app.extensions["ripple_limiter"] = limiter  # the limits hold it weakly; disabled, nothing else does
     return limiter

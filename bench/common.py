@@ -84,7 +84,7 @@ class Stack:
         self.env = process_env(self.redis.url, self.db.url, RIPPLE_ASYNC_MODE=async_mode,
                                **env_extra)
         init_db(self.env)
-        self.async_mode, self.web, self.workers = async_mode, None, []
+        self.async_mode, self.web, self.workers, self.webs, self.bases = async_mode, None, [], [], []
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         if start_web:
@@ -92,13 +92,19 @@ class Stack:
         for _ in range(workers):
             self.add_worker()
 
-    def start_web(self, threads: int = 1100, target: str = "app:app"):
-        prod = ProdConfig(port=self.port, async_mode=self.async_mode, threads=threads)
-        args = web_command(prod, self.port)[:-1] + [target]
-        self.web = Proc(args, self.env, LOG_DIR / f"web-{self.port}.log").start()
+    def start_web(self, threads: int = 1100, target: str = "app:app", processes: int = 1):
+        """`processes` gunicorn servers (one worker process each, as backend.prod lays them out)."""
         import requests
-        wait_for(lambda: requests.get(self.base + "/healthz", timeout=2).ok, timeout=60,
-                 what="gunicorn")
+        prod = ProdConfig(async_mode=self.async_mode, threads=threads)
+        ports = [self.port] + [free_port() for _ in range(processes - 1)]
+        for port in ports:
+            args = web_command(prod, port)[:-1] + [target]
+            self.webs.append(Proc(args, self.env, LOG_DIR / f"web-{port}.log").start())
+            self.bases.append(f"http://127.0.0.1:{port}")
+        for base in self.bases:
+            wait_for(lambda b=base: requests.get(b + "/healthz", timeout=2).ok, timeout=60,
+                     what="gunicorn")
+        self.web = self.webs[0]
 
     def add_worker(self):
         self.workers.append(Proc([PYTHON, "-m", "worker"], self.env,
@@ -107,7 +113,7 @@ class Stack:
     def close(self):
         for w in self.workers:
             w.stop()
-        if self.web:
-            self.web.stop()
+        for web in self.webs:
+            web.stop()
         self.redis.stop()
         self.db.close()

@@ -7,9 +7,11 @@ Run several of these (any machine) to scale out; they cooperate through Redis an
 import argparse
 import ctypes
 import functools
+import itertools
 import logging
 import os
 import signal
+import threading
 
 import redis
 from rq import Queue, SimpleWorker
@@ -19,6 +21,9 @@ from backend.config import Config
 from worker import jobs, recovery
 
 MAINTENANCE_INTERVAL_S = 15  # RQ's registry cleanup, and restarting a scheduler that died (default 600)
+RESTART_S = 1.0  # pause before a new RQ worker replaces one that quit on an error
+log = logging.getLogger("ripple.worker")
+_stopping = threading.Event()
 
 
 def _die_with_parent(parent: int) -> None:
@@ -46,10 +51,33 @@ def main() -> None:
     # (RQ refuses a live-looking name, and recovery would take the dead one's jobs for live ones).
     name = f"{args.name}-{os.getpid()}" if args.name else None
     queue = Queue(config.queue_name, connection=connection, serializer=JSONSerializer)
-    worker = SimpleWorker([queue], connection=connection, serializer=JSONSerializer,
-                          name=name, worker_ttl=30, maintenance_interval=MAINTENANCE_INTERVAL_S)
-    recovery.start(queue, worker.name)  # requeues jobs of dead workers within seconds
-    worker.work(burst=args.burst, with_scheduler=True, logging_level="WARNING")
+    watchman = None
+    for attempt in itertools.count():
+        worker = SimpleWorker([queue], connection=connection, serializer=JSONSerializer,
+                              name=name and (f"{name}.{attempt}" if attempt else name),
+                              worker_ttl=30, maintenance_interval=MAINTENANCE_INTERVAL_S)
+        if watchman is None:  # requeues the jobs of dead workers within seconds
+            watchman = recovery.Watchman(queue, worker.name)
+            watchman.start()
+        watchman.worker_name = worker.name
+        if _run(worker, args.burst):
+            return
+
+
+def _run(worker, burst: bool) -> bool:
+    """Run the RQ worker; True when it ended as asked (signal, burst done). RQ's loop quits on an
+    error it does not handle -- e.g. Redis restarted while a job was running -- and then this
+    process starts a fresh worker instead of leaving the queue with nobody to serve it."""
+    try:
+        worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+    except Exception:  # noqa: BLE001 -- its teardown could not reach Redis either
+        log.exception("worker %s stopped on an error", worker.name)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # RQ's handlers belong to the worker that ended
+        signal.signal(sig, lambda *_: _stopping.set())
+    if burst or worker._shutdown_requested_date is not None:  # set by RQ on SIGTERM/SIGINT
+        return True
+    log.warning("worker %s quit unexpectedly: starting a new one in %s s", worker.name, RESTART_S)
+    return _stopping.wait(RESTART_S)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ a worker's maintenance pass runs (every 10 minutes by default); a job a worker t
 had not yet started sits in RQ's "intermediate" list for over a minute. Either way a user's command
 would wait minutes.
 
-Instead every Ripple worker runs `start()`: a daemon thread that keeps a short-lived "alive" key for
+Instead every Ripple worker runs a Watchman: a daemon thread that keeps a short-lived "alive" key for
 its worker and, twice a second, requeues (same job id) every job whose worker has no such key any more.
 Re-running a command is harmless -- the worker is idempotent -- so a false alarm (a worker starved of
 CPU for ALIVE_TTL_S) costs a little work, never a duplicate effect. The bound from a kill to the job
@@ -82,19 +82,27 @@ def recover(queue, seen: dict, now: float | None = None) -> list[str]:
     return requeued
 
 
-def start(queue, worker_name: str) -> threading.Thread:
-    """Run the alive key and recovery passes for this worker until the process ends."""
-    def loop():
+class Watchman:
+    """The thread each worker process runs: its alive key, and recovery passes over `queue`.
+
+    `worker_name` may change while it runs (`python -m worker` starts a fresh RQ worker, under a new
+    name, when the previous one quit on a lost Redis connection)."""
+
+    def __init__(self, queue, worker_name: str):
+        self.queue, self.worker_name = queue, worker_name
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self._loop, name="ripple-recovery", daemon=True)
+        thread.start()
+        return thread
+
+    def _loop(self) -> None:
         seen: dict = {}
         while True:
             try:
-                mark_alive(queue.connection, worker_name)
-                for job_id in recover(queue, seen):
+                mark_alive(self.queue.connection, self.worker_name)
+                for job_id in recover(self.queue, seen):
                     log.warning("requeued abandoned job %s", job_id)
             except Exception as exc:  # noqa: BLE001 -- Redis briefly gone: try again next tick
                 log.warning("recovery pass failed: %s", exc)
             time.sleep(INTERVAL_S)
-
-    thread = threading.Thread(target=loop, name="ripple-recovery", daemon=True)
-    thread.start()
-    return thread

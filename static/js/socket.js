@@ -5,13 +5,15 @@ import { getJSON } from "./api.js";
 
 export function connectSocket(store, commands, setConnection) {
   const socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 3000 });
-  let everConnected = false;
 
-  socket.on("connect", async () => {
-    // "live" once the server has joined this tab's rooms (the ack), not merely when connected
-    socket.emit("watch", { rooms: roomsFor(store) }, () => setConnection(true));
-    if (everConnected) await resync(store, commands); // catch up on what we missed while away
-    everConnected = true;
+  socket.on("connect", () => {
+    // "live" once the server has joined this tab's rooms (the ack), not merely when connected.
+    // Then catch up on what was emitted before that -- while away, and on the first connect too:
+    // the page's initial state is a snapshot from when it was served.
+    socket.emit("watch", { rooms: roomsFor(store) }, () => {
+      setConnection(true);
+      resync(store, commands);
+    });
   });
   socket.on("disconnect", () => setConnection(false));
   socket.on("connect_error", () => setConnection(false));

@@ -30,6 +30,7 @@ class Client:
         self.errors = 0
         self.resends = 0
         self.last_accept = 0.0
+        self.stream_done = False
         self.lock = threading.Lock()
 
     def post(self, cmd: dict) -> bool:

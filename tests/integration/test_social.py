@@ -1,14 +1,17 @@
 """Follows, fanned-out home feeds, comments, likes, profiles, edit and delete through the real path:
 HTTP -> RQ -> worker (write DB + events) -> Redis read models -> queries and Socket.IO rooms."""
 import random
+import subprocess
 import uuid
 
+import pytest
 import socketio
 from sqlalchemy import func, select
 
 from backend.projections import Caps
-from backend.write_models import Comment, Follow, Like, Post, User
-from tests.support import process_env, read_models_snapshot, signup, start_web, wait_for
+from backend.write_models import Comment, Event, Follow, Like, Post, ProcessedCommand, User
+from tests.support import (PYTHON, ROOT, process_env, read_models_snapshot, signup, start_web,
+                           start_worker, wait_for)
 
 
 class Net:
@@ -137,27 +140,42 @@ def test_random_mix_counters_match_the_write_db_and_a_rebuild(app, services, run
     rng = random.Random(20261127)
     handles = ["ann", "ben", "cat", "dan", "eve"]
     net = Net(app, run_worker, *handles)
-    posts = []
-    for _ in range(4):
-        batch = []
-        for _ in range(30):
-            who, other = rng.choice(handles), rng.choice(handles)
-            pid = rng.choice(posts) if posts else 1
-            batch.append(rng.choice([
-                (who, "create_post", {"body": f"{who} {rng.randint(0, 6)}"}),
-                (who, rng.choice(["follow_user", "unfollow_user"]), {"handle": other}),
-                (who, rng.choice(["like_post", "unlike_post"]), {"post_id": pid}),
-                (who, "create_comment", {"post_id": pid, "body": f"re {rng.random():.3f}"}),
-                (who, "edit_post", {"post_id": pid, "body": f"edit {rng.randint(0, 3)}"}),
-                (who, "delete_post", {"post_id": pid})]))
-        outcomes = net.do(*batch)
-        posts += [o["result"]["post"]["id"] for o in outcomes if "post" in (o.get("result") or {})]
-    assert {o["status"] for o in outcomes} == {"succeeded", "failed"}
+    authors = {}  # post id -> author
+    for _ in range(5):
+        batch = [_random_command(rng, handles, authors) for _ in range(40)]
+        for o in net.do(*batch):
+            if "post" in (o.get("result") or {}):
+                authors[o["result"]["post"]["id"]] = o["result"]["post"]["author"]
+    with services.session_factory() as s:  # the mix really exercised every projection
+        kinds = dict(s.execute(select(Event.type, func.count()).group_by(Event.type)).all())
+    assert len(kinds) == 9 and min(kinds.values()) >= 3, kinds
     _assert_counters_match_the_write_db(services)
 
     live = read_models_snapshot(services.redis, skip=("ripple:projector-lock",))
     assert services.projector.rebuild() == int(live["ripple:checkpoint"][1])
     assert read_models_snapshot(services.redis, skip=("ripple:projector-lock",)) == live
+
+
+def _random_command(rng, handles, authors) -> tuple:
+    who = rng.choice(handles)
+    pid = rng.choice(list(authors)[-6:]) if authors else 1  # recent posts: toggles meet
+    if authors and rng.random() < 0.6:
+        owner = authors[pid]  # edits and deletes by the author, mostly
+    else:
+        owner = who
+    kind = rng.choices(["post", "follow", "like", "comment", "edit", "delete"],
+                       weights=[4, 4, 6, 3, 2, 1])[0]
+    if kind == "post":
+        return who, "create_post", {"body": f"{who} {rng.randint(0, 9)}"}
+    if kind == "follow":
+        return who, rng.choice(["follow_user", "unfollow_user"]), {"handle": rng.choice(handles[:3])}
+    if kind == "like":
+        return who, rng.choice(["like_post", "unlike_post"]), {"post_id": pid}
+    if kind == "comment":
+        return who, "create_comment", {"post_id": pid, "body": f"re {rng.random():.3f}"}
+    if kind == "edit":
+        return owner, "edit_post", {"post_id": pid, "body": f"edit {rng.randint(0, 3)}"}
+    return owner, "delete_post", {"post_id": pid}
 
 
 def _assert_counters_match_the_write_db(services):
@@ -180,6 +198,10 @@ def _assert_counters_match_the_write_db(services):
             assert r.scard(f"ripple:post:{p.id}:likers") == likes
 
 
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # not about the DB
+
+
+@SQLITE_ONLY
 def test_each_tab_hears_only_what_concerns_it(services, run_worker, database_url, tmp_path):
     """Real web process, real Socket.IO clients, the worker emitting through the Redis queue."""
     web, base = start_web(process_env(services.config.redis_url, database_url), tmp_path)
@@ -225,9 +247,9 @@ def test_each_tab_hears_only_what_concerns_it(services, run_worker, database_url
         assert (carol["comment_created"]["comments"], carol["post_liked"]["likes"]) == (1, 1)
         assert dict(heard["dave"])["user_followed"]["followee_followers"] == 2
     finally:
+        web.stop()  # first: a client's own disconnect waits seconds for its read loop
         for c in clients:
             c.disconnect()
-        web.stop()
 
 
 def listen(base, session, rooms, clients) -> list:
@@ -241,3 +263,24 @@ def listen(base, session, rooms, clients) -> list:
     if rooms:
         assert sio.call("watch", {"rooms": rooms}, timeout=10) == {"ok": True}
     return heard
+
+
+@SQLITE_ONLY
+def test_seed_fills_a_world_through_the_command_path(services, database_url, tmp_path):
+    """`flask seed` with a real worker process: every follow, post, like and comment is a command."""
+    env = process_env(services.config.redis_url, database_url)
+    worker = start_worker(env, tmp_path, name="seed")
+    try:
+        out = subprocess.run([PYTHON, "-m", "flask", "--app", "app", "seed", "--users", "4",
+                              "--posts", "6"], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=120)
+    finally:
+        worker.stop()
+    assert out.returncode == 0, out.stderr
+    assert "Seeded: users 4," in out.stdout and "failed 0" in out.stdout
+    r = services.redis
+    assert r.zcard("ripple:timeline") == 6 and r.zcard("ripple:users") == 4
+    assert r.zcard("ripple:user:ada:following") >= 3  # each seeded user follows 3 others or more
+    _assert_counters_match_the_write_db(services)
+    with services.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(ProcessedCommand)) > 6 + 4 * 3

@@ -55,9 +55,27 @@ def http_user(base: str, handle: str | None = None) -> requests.Session:
     return s
 
 
+# Reports every Content-Security-Policy violation of every document of the context to Python.
+CSP_REPORTER = """document.addEventListener("securitypolicyviolation", (e) =>
+  window.__cspViolation(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`));"""
+
+
+def instrument(context, page) -> None:
+    """Record on `page` whatever a script injected by a payload could do: call window.__xss(n)
+    (a binding into Python, in every frame), open a dialog (alert/confirm/prompt), break the CSP,
+    throw, or log an error."""
+    page.fired, page.dialogs, page.csp, page.console, page.errors = [], [], [], [], []
+    context.expose_binding("__xss", lambda source, n=None: page.fired.append(n))
+    context.expose_binding("__cspViolation", lambda source, text: page.csp.append(text))
+    context.add_init_script(CSP_REPORTER)
+    page.on("dialog", lambda d: (page.dialogs.append(f"{d.type}: {d.message}"), d.dismiss()))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("console", lambda m: m.type in ("error", "warning") and page.console.append(m.text))
+
+
 @pytest.fixture
 def browser_user(browser, stack):
-    """Factory: (context, page) of a freshly signed-up user in its own browser context."""
+    """Factory: (context, page) of a freshly signed-up user in its own instrumented context."""
     contexts = []
 
     def make(target=None, handle=None):
@@ -69,8 +87,7 @@ def browser_user(browser, stack):
         assert r.status == 201, r.text()
         page = context.new_page()
         page.handle = handle
-        page.errors = []
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        instrument(context, page)
         return context, page
 
     yield make

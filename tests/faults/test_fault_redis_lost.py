@@ -1,0 +1,173 @@
+"""Scenario 2: Redis restarted empty in the middle of a stream (queue, outcomes, read models gone).
+
+The web server and the workers keep running (they must reconnect by themselves); the read models come
+back by themselves (whoever finds the checkpoint missing replays the event log); commands accepted but
+lost with the queue are sent again by the clients that still hold them as pending (same command_id),
+and each ends applied exactly once.
+"""
+import signal
+import threading
+import time
+
+from playwright.sync_api import expect
+
+from backend.projections import command_key
+from tests.faults.checks import Figures, exactly_once, rebuild_differences, report
+from tests.faults.clients import Client, accepted_by_author, command
+from tests.support import wait_for
+
+CLIENTS = 4
+PER_CLIENT = 100
+SEND_INTERVAL_S = 0.15
+
+
+def run_client(client: Client, stop: threading.Event):
+    """Send the stream, then keep the watchdog going (an open tab) until told to stop."""
+    for i in range(PER_CLIENT):
+        client.submit(command("create_post", body=f"post {client.handle} #{i} {time.time()}"))
+        if i % 5 == 4:
+            client.watchdog()
+        time.sleep(SEND_INTERVAL_S)
+    client.stream_done = True
+    while not stop.is_set():
+        client.watchdog()
+        time.sleep(0.3)
+
+
+def all_confirmed(clients, ids=None) -> bool:
+    """Every (given) accepted command has an outcome at its client, and nothing is left unsent."""
+    return all(not c.unsent and all(cid in c.outcomes for cid in c.accepted
+                                    if ids is None or cid in ids) for c in clients)
+
+
+def hold_workers(stack, seconds: float) -> None:
+    """SIGSTOP the workers for a moment (slow workers): a backlog builds up in the queue."""
+    for w in stack.workers:
+        w.proc.send_signal(signal.SIGSTOP)
+    time.sleep(seconds)
+
+
+def release_workers(stack) -> None:
+    for w in stack.workers:
+        w.proc.send_signal(signal.SIGCONT)
+
+
+def test_redis_restarted_empty_mid_stream(fault_stack):
+    stack = fault_stack(workers=2)
+    stack.wait_workers_ready()
+    clients = [Client(stack.base) for _ in range(CLIENTS)]
+    first = clients[0].wait_for_result(command("create_post", body="made before Redis was lost"))
+    pids = (stack.web.pid, [w.pid for w in stack.workers])
+    stop = threading.Event()
+    threads = [threading.Thread(target=run_client, args=(c, stop), daemon=True) for c in clients]
+    for t in threads:
+        t.start()
+
+    time.sleep(5)
+    hold_workers(stack, 1.5)
+    before = set(accepted_by_author(clients))
+    backlog = stack.svc.queue.count
+    stack.restart_redis_empty()
+    restarted = time.monotonic()
+    release_workers(stack)
+    try:
+        wait_for(lambda: all_confirmed(clients, before), timeout=90, interval=0.2,
+                 what="every command accepted before the restart confirmed")
+        recovered_s = time.monotonic() - restarted
+        wait_for(lambda: all(c.stream_done for c in clients) and all_confirmed(clients),
+                 timeout=120, interval=0.2, what="every command of the stream confirmed")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    wait_for(stack.projected, timeout=30, what="read side caught up")
+    converge_s = time.monotonic() - restarted
+
+    timeline = clients[1].session.get(f"{stack.base}/api/timeline?limit=100").json()
+    survivors = (stack.web.alive() and stack.web.pid == pids[0]
+                 and [w.pid for w in stack.workers if w.alive()] == pids[1])
+    accepted = accepted_by_author(clients)
+    stack.stop_workers()
+    diff = rebuild_differences(stack.svc)
+    effects = exactly_once(stack.svc.session_factory, accepted)
+    fig = Figures("Redis restarted empty", "sqlite", sent=sum(c.sent for c in clients),
+                  accepted=len(accepted), applied=effects.get("applied", 0),
+                  lost=effects.get("lost", 0), duplicated=effects.get("duplicated", 0),
+                  converge_s=converge_s,
+                  extra={"queued_at_restart": backlog, "resent": sum(c.resends for c in clients),
+                         "send_errors": sum(c.errors for c in clients),
+                         "pre_restart_reapplied_s": round(recovered_s, 2),
+                         "rebuild_diff_keys": len(diff)})
+    report(fig)
+    assert backlog > 0, "the test meant to lose queued commands with Redis"
+    assert survivors, "the web server and both workers must survive a Redis restart"
+    assert fig.lost == 0 and fig.duplicated == 0 and fig.applied == fig.accepted == fig.sent, effects
+    assert effects.get("stray_rows", 0) == 0
+    assert all(c.outcomes[cid]["status"] == "succeeded" for c in clients for cid in c.accepted)
+    assert any(p["id"] == first["result"]["post"]["id"] for p in timeline["posts"]) or \
+        timeline["version"] >= first["result"]["post"]["id"], "read models did not come back"
+    assert not diff, f"read models differ from a rebuild: {diff[:10]}"
+
+
+def test_pending_post_survives_redis_restart_in_the_browser(fault_stack, browser):
+    """Chromium: a post pending (worker held back) when Redis restarts empty is re-sent by the
+    page's watchdog and confirmed exactly once; live updates work again afterwards."""
+    stack = fault_stack(workers=1)
+    context = browser.new_context(base_url=stack.base)
+    try:
+        page = _logged_in_page(context)
+        page.goto("/explore")
+        expect(page.locator("#connection")).to_have_text("live")
+        stack.stop_workers()
+        page.fill("#composer-body", "pending across a Redis restart")
+        page.click("#post-button")
+        item = page.locator("li.post", has_text="pending across a Redis restart")
+        expect(item).to_have_class("post pending")
+        envelope = page.evaluate("() => { const [c] = [...window.ripple.store.pending.values()];"
+                                 " return {command_id: c.command_id, type: c.type,"
+                                 " payload: c.payload}; }")
+        cid = envelope["command_id"]
+        wait_for(lambda: stack.svc.queue.count == 1, what="the command waiting in the queue")
+
+        stack.restart_redis_empty()
+        restarted = time.monotonic()
+        stack.start_worker()
+        expect(item.locator(".status")).to_contain_text("visible to everyone", timeout=30000)
+        confirmed_s = time.monotonic() - restarted
+        expect(item).not_to_have_class("pending")
+        expect(page.locator("li.post", has_text="pending across a Redis restart")).to_have_count(1)
+
+        other = Client(stack.base)  # live updates still flow: web's Socket.IO listener is back
+        other.wait_for_result(command("create_post", body="live after the Redis restart"))
+        expect(page.locator("li.post", has_text="live after the Redis restart")).to_have_count(
+            1, timeout=15000)
+        accepted = {cid: (envelope, page.handle)}
+        effects = exactly_once(stack.svc.session_factory, accepted)
+        report(Figures("Redis restarted (browser)", "sqlite", sent=1, accepted=1,
+                       applied=effects.get("applied", 0), lost=effects.get("lost", 0),
+                       duplicated=effects.get("duplicated", 0), converge_s=confirmed_s,
+                       extra={"live_updates_after_restart": True}))
+        posts = _post_count(stack, envelope["payload"]["body"])
+        assert posts == 1 and effects == {"applied": 1, "stray_rows": 0}, effects
+        assert not page.errors
+    finally:
+        context.close()
+
+
+def _logged_in_page(context):
+    import uuid
+    handle = f"u{uuid.uuid4().hex[:10]}"
+    r = context.request.post("/api/signup", data={"handle": handle, "password": "password123"})
+    assert r.status == 201, r.text()
+    page = context.new_page()
+    page.handle, page.errors = handle, []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    return page
+
+
+def _post_count(stack, body: str) -> int:
+    from sqlalchemy import func, select
+
+    from backend.write_models import Post
+    with stack.svc.session_factory() as s:
+        return s.scalar(select(func.count()).select_from(Post).where(Post.body == body))
