@@ -54,7 +54,7 @@ def _page(r, key: str, limit: int, before: int | None, viewer: str | None) -> di
     more = len(ids) > limit
     ids = ids[:limit]
     return {"posts": posts_by_ids(r, ids, viewer), "version": int(ver or 0),
-            "next": int(ids[-1]) if more else None}
+            "next": int(ids[-1]) if more and ids else None}  # limit=0: no page
 
 
 def timeline(r, limit: int = 20, before: int | None = None, viewer: str | None = None) -> dict:

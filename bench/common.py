@@ -117,3 +117,26 @@ class Stack:
             web.stop()
         self.redis.stop()
         self.db.close()
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of a process (gunicorn's worker under its master)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on this machine (their CPU, for a rough per-request cost)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() in ("postgres", "postmaster"):
+                        pids.append(int(entry))
+            except OSError:
+                pass
+    return pids

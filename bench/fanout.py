@@ -153,7 +153,7 @@ def main() -> None:
                   [p["project"] for p in parts]))
         print(row("in-process: record outcome + notify (emit)", [p["notify"] for p in parts]))
         alt = [pipelined_alternative(svc.redis, handles, i) for i in range(1, args.posts + 1)]
-        print(row("(fan-out as 2 queued commands per feed, for comparison)", alt))
+        print(row("for comparison: 2 queued commands per feed, 1 MULTI", alt))
     finally:
         if worker:
             worker.stop()

@@ -17,11 +17,13 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from bench import seed
-from bench.common import Stack, median, row
+from bench.clients import cpu_seconds
+from bench.common import Stack, child_pids, median, postgres_pids, row
 from backend.write_models import make_engine
 
 SIZES = {"full": (10_000, 100_000, 500_000, 500_000), "quick": (1_000, 10_000, 50_000, 50_000)}
 VIEWER = "u00001"
+PROCESSES = 2  # web processes, as `WEB_PROCESSES=2 python -m backend.prod` on 2 cores
 
 
 def session_cookie(secret_key: str, handle: str) -> str:
@@ -32,19 +34,26 @@ def session_cookie(secret_key: str, handle: str) -> str:
     return f"session={value}"
 
 
-def wrk(url: str, cookie: str, seconds: float, connections: int = 64) -> float:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-H",
-                          f"Cookie: {cookie}", url], capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in out or "Socket errors" in out and "timeout" in out:
-        raise RuntimeError(f"wrk saw errors for {url}:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+def wrk(urls: list[str], cookie: str, seconds: float, connections: int = 64) -> float:
+    """One wrk per URL (one per web process), all at once; the summed requests/s."""
+    procs = [subprocess.Popen(["wrk", "-t1" if len(urls) > 1 else "-t2",
+                               f"-c{connections // len(urls)}", f"-d{seconds}s", "-H",
+                               f"Cookie: {cookie}", url], stdout=subprocess.PIPE, text=True)
+             for url in urls]
+    total = 0.0
+    for proc, url in zip(procs, urls):
+        out = proc.communicate()[0]
+        if "Non-2xx" in out or proc.returncode:
+            raise RuntimeError(f"wrk saw errors for {url}:\n{out}")
+        total += float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return total
 
 
-def python_load(url: str, cookie: str, seconds: float, threads: int = 16) -> float:
+def python_load(urls: list[str], cookie: str, seconds: float, threads: int = 16) -> float:
     counts, end = [0] * threads, time.monotonic() + seconds
 
     def run(i):
-        s = requests.Session()
+        s, url = requests.Session(), urls[i % len(urls)]
         while time.monotonic() < end:
             assert s.get(url, headers={"Cookie": cookie}, timeout=10).ok
             counts[i] += 1
@@ -82,25 +91,38 @@ def run(quick: bool = False) -> list[dict]:
         import redis
         seed.project(redis.Redis.from_url(stack.redis.url, decode_responses=True), world)
         setup_s = time.perf_counter() - t
-        stack.start_web(target="bench.sql_app:app")
+        stack.start_web(target="bench.sql_app:app", processes=PROCESSES)
         cookie = session_cookie(stack.env["SECRET_KEY"], VIEWER)
-        load, gen = (wrk, "wrk -t2 -c64") if shutil.which("wrk") else (python_load, "Python, 16 threads")
+        load, gen = (wrk, "wrk, 64 connections") if shutil.which("wrk") else \
+            (python_load, "Python client, 16 threads")
         rows = []
         for name, rm, sql in (("GET /api/timeline", "/api/timeline", "/bench/sql/timeline"),
                               ("GET /api/feed (home feed)", "/api/feed", "/bench/sql/feed")):
             compared = check_same(stack.base, cookie, rm, sql)
-            load(stack.base + rm, cookie, 1)  # warm-up
+            rm_urls, sql_urls = [b + rm for b in stack.bases], [b + sql for b in stack.bases]
+            load(rm_urls, cookie, 1)  # warm-up
             rm_rates, sql_rates = [], []
+            webs = [c for w in stack.webs for c in child_pids(w.pid)]
+            cost = {"rm": [], "sql": []}
             for _ in range(rounds):
-                sql_rates.append(load(stack.base + sql, cookie, seconds))
-                rm_rates.append(load(stack.base + rm, cookie, seconds))
+                for kind, urls, rates, backend in (
+                        ("sql", sql_urls, sql_rates, postgres_pids()),
+                        ("rm", rm_urls, rm_rates, [stack.redis.proc.pid])):
+                    before = cpu_seconds(webs + backend)
+                    rates.append(load(urls, cookie, seconds))
+                    cost[kind].append((cpu_seconds(webs + backend) - before) * 1000
+                                      / (rates[-1] * seconds))
             value, base = median(rm_rates), median(sql_rates)
             rows.append(row(f"{name} req/s (read models)", value, "req/s", base,
                             "≥ 10× SQL and ≥ 1,500 req/s", value >= 10 * base and value >= 1500,
                             f"{users:,} users, {posts:,} posts, {likes:,} likes, {follows:,} follows "
-                            f"({stack.db.kind}, seeded+projected in {setup_s:.0f} s); gunicorn gevent "
-                            f"×1; load: {gen}, {seconds} s × {rounds}, medians; same JSON checked "
-                            f"on {compared} posts; limit=20", runs=rm_rates, baseline_runs=sql_rates))
+                            f"({stack.db.kind}, seeded+projected in {setup_s:.0f} s); gunicorn "
+                            f"gevent, {PROCESSES} web process(es) (backend.prod layout, one per "
+                            f"core); load: {gen}, {seconds} s × {rounds}, medians; baseline = same "
+                            f"JSON by SQL (checked equal on {compared} posts); limit=20; server CPU per "
+                            f"request: {median(cost['rm']):.2f} ms (web+Redis) vs "
+                            f"{median(cost['sql']):.2f} ms (web+PostgreSQL)",
+                            runs=rm_rates, baseline_runs=sql_rates))
         return rows
     finally:
         stack.close()

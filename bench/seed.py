@@ -99,13 +99,34 @@ def write_db(engine, world: dict) -> int:
     return head
 
 
+class _NoPostsYet:
+    """The Redis client, while no post is projected yet: every user's post list is still empty, so
+    user_followed's back-fill read (ZREVRANGE of the followee's posts) is answered without a round
+    trip. Everything else goes to Redis."""
+
+    def __init__(self, r):
+        self.r = r
+
+    def zrevrange(self, key, *args, **kwargs):
+        if not key.endswith(":posts"):
+            return self.r.zrevrange(key, *args, **kwargs)
+        return []
+
+    def __getattr__(self, name):
+        return getattr(self.r, name)
+
+
 def project(r, world: dict, caps: Caps = Caps(), chunk: int = 5000) -> int:
     """Apply every event with the real projection functions, `chunk` events per pipeline."""
-    seq = 0
+    seq, reader = 0, _NoPostsYet(r)
     p = r.pipeline(transaction=False)
     for seq, (kind, data, author) in enumerate(events_of(world), start=1):
+        if kind == "post_created" and reader is not r:
+            p.execute()
+            assert not r.keys("ripple:user:*:posts"), "posts projected before the follows"
+            reader = r
         PROJECTIONS[kind](data, {"seq": seq, "type": kind, "data": data, "command_id": None,
-                                 "author": author}, r, p, caps)
+                                 "author": author}, reader, p, caps)
         if seq % chunk == 0:
             p.execute()
     p.set(CHECKPOINT, seq)

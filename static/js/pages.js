@@ -99,8 +99,9 @@ export function refreshComments(section, store, me) {
 /** /users/<h>/followers|following: who follows them, whom they follow (newest first). */
 export function followList({ handle, which, total, ...rest }) {
   const handles = rest[which] || [];
-  return h("section", { class: "follow-list" },
-    h("h1", {}, h("a", { href: `/users/${handle}`, text: `@${handle}` }), ` · ${total} ${which}`),
+  const label = total === 1 && which === "followers" ? "follower" : which;
+  return h("section", { class: "profile follow-list" },
+    h("h1", {}, h("a", { href: `/users/${handle}`, text: `@${handle}` }), ` · ${total} ${label}`),
     handles.length ? h("ul", { class: "suggestions" }, ...handles.map((x) =>
       h("li", {}, h("a", { href: `/users/${x}`, text: `@${x}` }))))
       : h("p", { class: "empty", text: "No one yet." }));

@@ -26,7 +26,8 @@ export function connectSocket(store, commands, setConnection) {
   socket.on("post_deleted", (m) => {
     store.seeVersion(m.version);
     const user = store.data.user;
-    if (store.page === "profile" && user?.handle === m.author && store.posts.has(m.post_id)) user.posts -= 1;
+    const shown = store.posts.has(m.post_id);
+    if (store.page === "profile" && user?.handle === m.author && shown) user.posts -= 1;
     store.removePost(m.post_id);
     if (store.page === "post" && store.data.post?.id === m.post_id) store.data.deleted = true;
     store.changed();

@@ -136,7 +136,9 @@ def test_reload_while_pending_ends_with_one_confirmed_post(user_page, stack):
     [saved] = pending_in_storage(page)
     assert saved["payload"] == {"body": body} and saved["state"] == "pending"
 
-    page.reload()
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/api/commands")) as sent:
+        page.reload()
+    assert sent.value.post_data_json["command_id"] == saved["command_id"]  # re-sent, same id
     item = page.locator("li.post", has_text=body)
     expect(item).to_have_class("post pending")  # from localStorage, before any answer
     expect(item.locator(".status")).to_have_text("sending…")

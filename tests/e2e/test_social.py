@@ -19,6 +19,12 @@ CLICK_AND_READ = """([selector, times]) => {
            count: like && like.querySelector(".count").textContent };
 }"""
 
+SUBMIT_AND_READ = """(form) => {
+  document.querySelector(form).requestSubmit();
+  const li = document.querySelector("#comments li.comment:last-child");
+  return { class: li.className, text: li.textContent };
+}"""
+
 
 def live(page, path):
     page.goto(path)
@@ -56,6 +62,8 @@ def test_follow_flips_at_once_and_followees_posts_arrive_live(user_page):
     expect(a.locator(".profile .followers")).to_have_text("1 follower")
     expect(a.locator(".profile .follow")).not_to_have_class(re.compile("pending"), timeout=LONG)
     expect(b.locator(".profile .followers")).to_have_text("1 follower", timeout=LONG)  # live
+    b.click(".profile .followers")
+    expect(b.locator(".follow-list")).to_contain_text(f"1 follower@{a.handle}")
 
     live(a, "/")
     body = f"hello followers from {b.handle}"
@@ -75,8 +83,8 @@ def test_comment_and_like_reach_the_post_page_live_and_double_clicks_settle(user
     seen = a.evaluate(CLICK_AND_READ, [like, 1])
     assert (seen["pressed"], seen["count"], seen["pending"]) == ("true", "1", True)
     a.fill("#comment-body", "first!")
-    a.click("#comment-form button")
-    expect(a.locator("#comments li.comment.pending", has_text="first!")).to_contain_text("sending…")
+    draft = a.evaluate(SUBMIT_AND_READ, "#comment-form")
+    assert draft == {"class": "comment pending", "text": "@" + a.handle + "first!sending…"}
     expect(a.locator("#comments li.comment:not(.pending)", has_text="first!")).to_be_visible(
         timeout=LONG)
     expect(b.locator(f"{like} .count")).to_have_text("1", timeout=LONG)  # B sees both, live
@@ -104,6 +112,8 @@ def test_comment_on_a_post_deleted_meanwhile_rolls_back_with_the_reason(user_pag
     with b.expect_response("**/api/commands"):
         b.locator("li.post", has_text="soon gone").locator(".delete").click()
     expect(b.locator("li.post", has_text="soon gone")).to_contain_text("deleting…")
+    seen = a.evaluate(CLICK_AND_READ, [f'li.post[data-post-id="{pid}"] .like', 1])
+    assert (seen["pressed"], seen["count"], seen["pending"]) == ("true", "1", True)
     a.fill("#comment-body", "too late?")
     with a.expect_response("**/api/commands"):
         a.click("#comment-form button")
@@ -116,6 +126,8 @@ def test_comment_on_a_post_deleted_meanwhile_rolls_back_with_the_reason(user_pag
     expect(draft.locator(".retry")).to_be_visible()
     expect(draft.locator(".discard")).to_be_visible()
     expect(a.locator("#notice")).to_have_text("This post was deleted.")
+    pending = "[...window.ripple.store.pending.values()].map((c) => [c.type, c.state])"
+    assert a.evaluate(pending) == [["create_comment", "failed"]]  # the like rolled back too
     expect(b.locator("li.post", has_text="soon gone")).to_have_count(0, timeout=LONG)
     assert a.context.request.get(f"/api/posts/{pid}").status == 404
     draft.locator(".discard").click()

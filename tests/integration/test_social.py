@@ -72,6 +72,9 @@ def test_feed_fan_out_back_fill_pagination_unfollow_and_delete(app, run_worker):
     assert net.get("carol", "/api/users/bob/followers") == {"handle": "bob", "followers": ["alice"],
                                                            "total": 1}
     assert net.get("carol", "/api/users/alice/following")["following"] == ["bob"]
+    page = net.users["carol"].get("/users/bob/followers")
+    assert page.status_code == 200 and '"followers": ["alice"]' in page.get_data(as_text=True)
+    assert net.users["carol"].get("/users/nobody/following").status_code == 404
 
     assert net.do(("bob", "delete_post", {"post_id": b2}))[0]["status"] == "succeeded"
     assert feed(net, "alice") == [b3, a1, b1] and feed(net, "bob") == [b3, b1]

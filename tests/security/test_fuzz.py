@@ -19,6 +19,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
 from backend.projections import command_key
 
 EXAMPLES = 50  # per operation and generation mode
+SCRYPT_OPS = {"POST /api/signup", "POST /api/login"}  # ~90 ms of password hashing per request
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -48,8 +49,9 @@ def _fuzz_operation(op, mode, cookie, tally):
     # Valid commands get a fresh command_id each (hypothesis repeats UUIDs), so that many distinct
     # commands reach the worker.
     fresh_ids = op.label == "POST /api/commands" and mode is GenerationMode.POSITIVE
+    examples = 3 * EXAMPLES if fresh_ids else EXAMPLES // 2 if op.label in SCRYPT_OPS else EXAMPLES
 
-    @settings(FUZZ, max_examples=3 * EXAMPLES if fresh_ids else EXAMPLES)
+    @settings(FUZZ, max_examples=examples)
     @given(case=op.as_strategy(generation_mode=mode))
     def run(case):
         if fresh_ids and isinstance(case.body, dict):
@@ -78,7 +80,7 @@ def test_every_api_operation_fuzzed_from_the_openapi_document(app, client, servi
             _fuzz_operation(op, mode, cookie, tally)
         if op.definition.raw.get("security"):
             _fuzz_operation(op, GenerationMode.POSITIVE, None, tally)  # and without a session
-    run_worker()  # every fuzzed command the API accepted, through the real worker
+        run_worker()  # accepted commands through the real worker: later reads see their effects
     failed = FailedJobRegistry(queue=services.queue)
     outcomes = [services.redis.hget(k, "status") for k in services.redis.scan_iter(command_key("*"))]
     print(f"\nfuzz: {sum(tally.values())} requests over {len(operations)} operations, "
