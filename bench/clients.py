@@ -105,6 +105,9 @@ class BareRQ:
                       for i in range(workers)]
         wait_for(lambda: len(self._workers()) == workers, timeout=30, what="bare rq workers")
 
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
     def _workers(self):
         from rq import Worker
         return Worker.all(queue=self.queue)

@@ -13,7 +13,7 @@ import time
 import requests
 
 from bench.clients import BareRQ, Listener, cpu_seconds, open_loop, post_burst, users
-from bench.common import LOG_DIR, Stack, median, percentile, row
+from bench.common import LOG_DIR, Stack, child_pids, median, percentile, row
 from tests.support import new_command, signup
 
 CLIENTS, WORKERS = 8, 2
@@ -38,14 +38,18 @@ def _bare_round(bare, n) -> float:
 def throughput(stack, bare, listener, posters, n, rounds) -> dict:
     _ripple_round(stack, listener, posters, 40)  # warm-up: connections, caches, JIT-free paths
     _bare_round(bare, 40)
-    ripple, base, cpu = [], [], []
-    pids = [w.pid for w in stack.workers] + [stack.web.pid]
+    ripple, base, cpu, bare_cpu = [], [], {"workers": [], "web": []}, []
+    workers, web = [w.pid for w in stack.workers], child_pids(stack.web.pid)
     for _ in range(rounds):  # alternate, so both see the same machine
+        before = cpu_seconds(bare.pids())
         base.append(_bare_round(bare, n))
-        before = cpu_seconds(pids)
+        bare_cpu.append((cpu_seconds(bare.pids()) - before) / n * 1000)
+        before = {k: cpu_seconds(v) for k, v in (("workers", workers), ("web", web))}
         ripple.append(_ripple_round(stack, listener, posters, n))
-        cpu.append((cpu_seconds(pids) - before) / n * 1000)
-    return {"ripple": ripple, "bare": base, "cpu_ms_per_cmd": median(cpu)}
+        for k, v in (("workers", workers), ("web", web)):
+            cpu[k].append((cpu_seconds(v) - before[k]) / n * 1000)
+    return {"ripple": ripple, "bare": base, "cpu": {k: median(v) for k, v in cpu.items()},
+            "bare_cpu": median(bare_cpu)}
 
 
 def ripple_latency(stack, author, rate, seconds) -> list[float]:
@@ -91,7 +95,8 @@ def run(quick: bool = False) -> list[dict]:
                     "≥ 1.0× bare RQ no-op", median(tp["ripple"]) >= median(tp["bare"]),
                     f"{n} create_post, {CLIENTS} HTTP clients, {WORKERS} workers, gunicorn gevent "
                     f"×1, {stack.db.kind}; median of {rounds}; "
-                    f"{tp['cpu_ms_per_cmd']:.1f} ms CPU/cmd (workers+web)",
+                    f"CPU per command: workers {tp['cpu']['workers']:.1f} ms + web "
+                    f"{tp['cpu']['web']:.1f} ms (bare RQ workers: {tp['bare_cpu']:.1f} ms per job)",
                     runs=tp["ripple"], baseline_runs=tp["bare"])]
         for label, rate in (("50/s", 50.0), ("80% max", round(0.8 * max_rate))):
             lat = ripple_latency(stack, posters[0], rate, seconds)

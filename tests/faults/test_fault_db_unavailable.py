@@ -121,3 +121,50 @@ def test_db_unavailable_commands_wait_and_apply_once(fault_stack, request, db):
     assert fig.lost == 0 and fig.duplicated == 0 and fig.applied == fig.accepted == fig.sent, effects
     assert effects.get("stray_rows", 0) == 0 and failed_jobs == 0
     assert not diff, f"read models differ from a rebuild: {diff[:10]}"
+
+
+def test_browser_shows_post_pending_while_db_is_locked(fault_stack, browser):
+    """Chromium: while SQLite is locked the post stays "sending…" -- the page's watchdog asks the
+    server and hears "queued", not a failure -- and is confirmed once the lock goes."""
+    from playwright.sync_api import expect
+
+    stack = fault_stack(workers=1)
+    context = browser.new_context(base_url=stack.base)
+    outage = SqliteOutage(stack.database_url)
+    try:
+        import uuid
+        handle = f"u{uuid.uuid4().hex[:10]}"
+        assert context.request.post("/api/signup", data={"handle": handle,
+                                                          "password": "password123"}).status == 201
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto("/explore")
+        expect(page.locator("#connection")).to_have_text("live")
+        outage.begin()
+        began = time.monotonic()
+        page.fill("#composer-body", "posted while the write DB is locked")
+        with page.expect_response(lambda r: "/api/commands/" in r.url
+                                  and r.request.method == "GET", timeout=15000) as polled:
+            page.click("#post-button")
+        item = page.locator("li.post", has_text="posted while the write DB is locked")
+        assert polled.value.json()["status"] == "queued"  # the watchdog asked: still waiting
+        expect(item).to_have_class("post pending")
+        expect(item.locator(".status")).to_have_text("sending…")
+        outage.end()
+        outage = None
+        ended = time.monotonic()
+        expect(item.locator(".status")).to_contain_text("visible to everyone", timeout=30000)
+        expect(page.locator("li.post", has_text="posted while the write DB is locked")).to_have_count(1)
+        with stack.svc.engine.connect() as conn:
+            n = conn.exec_driver_sql("SELECT count(*) FROM posts WHERE body = ?",
+                                     ("posted while the write DB is locked",)).scalar()
+        report(Figures("write DB locked (browser)", "sqlite", sent=1, accepted=1, applied=int(n == 1),
+                       lost=int(n == 0), duplicated=max(0, n - 1),
+                       converge_s=time.monotonic() - ended,
+                       extra={"pending_shown_s": round(ended - began, 2)}))
+        assert n == 1 and not errors
+    finally:
+        if outage is not None and outage.conn is not None:
+            outage.end()
+        context.close()

@@ -92,8 +92,9 @@ def test_someone_elses_post_cannot_be_edited_or_deleted_and_outcomes_stay_privat
     try:
         post = outcome(alice, stack.base, submit(alice, stack.base, command(
             "create_post", body="only alice may change this")))["result"]["post"]
-        attempts = [submit(bob, stack.base, command("edit_post", post_id=post["id"], body="bob was here")),
-                    submit(bob, stack.base, command("delete_post", post_id=post["id"]))]
+        attempts = [submit(bob, stack.base, cmd) for cmd in (
+            command("edit_post", post_id=post["id"], body="bob was here"),
+            command("delete_post", post_id=post["id"]))]
         for cmd in attempts:
             status = outcome(bob, stack.base, cmd)
             assert status["status"] == "failed" and status["error"]["code"] == "not_author"
