@@ -19,24 +19,10 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 ORDER = ("commands", "render", "reads", "fanout", "live")
 
 
-def _fanout(quick: bool) -> list[dict]:
-    """bench/fanout.py (another module's) is called as `run(quick) -> [row, ...]` when it has one."""
-    try:
-        from bench import fanout
-    except ImportError:
-        fanout = None
-    if fanout is None or not hasattr(fanout, "run"):
-        return [row("Fan-out: post → last of 10,000 followers' feeds", None, "ms", None, "≤ 100 ms",
-                    None, "not measured: bench/fanout.py has no run(quick) yet "
-                          "(run `python -m bench.fanout` on its own)")]
-    return fanout.run(quick=quick)
-
-
 def _bench(name: str):
-    if name == "fanout":
-        return _fanout
+    """Each benchmark module has run(quick) -> [row, ...]; fan-out goes through its adapter."""
     import importlib
-    return importlib.import_module(f"bench.{name}").run
+    return importlib.import_module(f"bench.{'fanout_adapter' if name == 'fanout' else name}").run
 
 
 def _fmt(value, unit="") -> str:

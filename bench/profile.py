@@ -1,0 +1,96 @@
+"""`python -m bench.profile [--jobs 500]`: where a command's time goes inside the worker (cProfile).
+
+A real RQ SimpleWorker runs in this process (burst) over `--jobs` queued create_post commands against
+a private Redis and a fresh PostgreSQL database (SQLite if none), under cProfile. Prints the share of
+each step and the round trips per command. cProfile roughly doubles Python-heavy costs: read the
+shares, not the absolute times (the unprofiled ms/command is printed first).
+"""
+import argparse
+import cProfile
+import pstats
+import time
+import uuid
+
+from flask_socketio import SocketIO
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from backend import accounts
+from backend.api import JOB_FUNC, RETRY
+from backend.config import Config
+from backend.services import build_services
+from backend.write_models import init_db
+from bench.common import WriteDB
+from tests.support import RedisServer
+from worker import jobs
+
+STEPS = [("RQ job lifecycle (dequeue, registries, heartbeat, success)", "rq/worker/base.py", "work"),
+         ("Ripple job: process_command", "worker/jobs.py", "process_command"),
+         ("  write transaction (apply_command)", "worker/jobs.py", "apply_command"),
+         ("    lock_log (log-head row lock)", "backend/write_models.py", "lock_log"),
+         ("    handler (business rules)", "backend/handlers.py", "create_post"),
+         ("    append_events", "backend/write_models.py", "append_events"),
+         ("  projection (project_until)", "backend/projector.py", "project_until"),
+         ("  record outcome (record_status)", "worker/jobs.py", "record_status"),
+         ("  notify (Socket.IO emits via Redis)", "worker/jobs.py", "notify"),
+         ("Redis round trips (all)", "redis/retry.py", "call_with_retry"),
+         ("SQL statements (all)", "sqlalchemy/engine/base.py", "_execute_context")]
+
+
+def enqueue(svc, handles, n):
+    for i in range(n):
+        cid = str(uuid.uuid4())
+        svc.queue.enqueue(JOB_FUNC, {"command_id": cid, "type": "create_post",
+                                     "payload": {"body": f"profiled {cid}"},
+                                     "author": handles[i % len(handles)]},
+                          job_id=cid, retry=RETRY, result_ttl=0, job_timeout=30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--jobs", type=int, default=500)
+    n = ap.parse_args().jobs
+    server, db = RedisServer().start(), WriteDB()
+    try:
+        config = Config(redis_url=server.url, database_url=db.url, secret_key="bench")
+        svc = build_services(config)
+        init_db(svc.engine)
+        jobs.use_context(jobs.WorkerContext(svc, SocketIO(message_queue=server.url,
+                                                          channel=config.socketio_channel)))
+        handles = [f"prof{i}" for i in range(8)]
+        for h in handles:
+            accounts.signup(svc.session_factory, svc.projector, h, "password123")
+        worker = SimpleWorker([svc.queue], connection=svc.rq_redis, serializer=JSONSerializer)
+        for profiled in (False, True):
+            enqueue(svc, handles, n)
+            prof, t, cpu = cProfile.Profile(), time.perf_counter(), time.process_time()
+            if profiled:
+                prof.enable()
+            worker.work(burst=True, logging_level="WARNING")
+            prof.disable()
+            if not profiled:
+                print(f"unprofiled: {(time.perf_counter() - t) / n * 1000:.2f} ms wall, "
+                      f"{(time.process_time() - cpu) / n * 1000:.2f} ms CPU per command "
+                      f"({db.kind}, one worker)\n")
+        report(pstats.Stats(prof), n)
+    finally:
+        server.stop()
+        db.close()
+
+
+def report(stats: pstats.Stats, n: int) -> None:
+    found = {}
+    for (path, _line, name), (_cc, calls, _tt, cum, _callers) in stats.stats.items():
+        for label, suffix, func in STEPS:
+            if name == func and path.endswith(suffix):
+                prev = found.get(label, (0, 0.0))
+                found[label] = (prev[0] + calls, max(prev[1], cum))
+    total = found[STEPS[0][0]][1]
+    print(f"{'step (profiled)':<62} {'share':>6} {'ms/cmd':>7} {'calls/cmd':>9}")
+    for label, _, _ in STEPS:
+        calls, cum = found.get(label, (0, 0.0))
+        print(f"{label:<62} {cum / total * 100:5.1f}% {cum / n * 1000:7.2f} {calls / n:9.1f}")
+
+
+if __name__ == "__main__":
+    main()
