@@ -10,8 +10,9 @@ its worker and, twice a second, requeues (same job id) every job whose worker ha
 Re-running a command is harmless -- the worker is idempotent -- so a false alarm (a worker starved of
 CPU for ALIVE_TTL_S) costs a little work, never a duplicate effect. The bound from a kill to the job
 being back in the queue is ALIVE_TTL_S + INTERVAL_S (and STUCK_S + INTERVAL_S for the intermediate
-list). Every process that takes jobs from a Ripple queue must run this thread (`python -m worker`
-does), or its jobs look abandoned after ALIVE_TTL_S and may run twice.
+list). Every process that takes jobs from a Ripple queue should run this thread (`python -m worker`
+does): a job running longer than ALIVE_TTL_S in a process without it looks abandoned and is run a
+second time (harmless, but wasted work).
 """
 import logging
 import threading

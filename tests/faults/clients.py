@@ -70,7 +70,7 @@ class Client:
 
     def watchdog(self) -> int:
         """One browser-watchdog pass; returns how many accepted commands still lack an outcome."""
-        for cid, cmd in list(self.unsent.items()):
+        for cmd in list(self.unsent.values()):
             self.resends += 1
             self.post(cmd)
         waiting = 0

@@ -9,10 +9,6 @@ import os
 import signal
 from pathlib import Path
 
-import redis
-from rq.job import Job
-from rq.serializers import JSONSerializer
-
 from backend.config import Config
 from backend.projections import CHECKPOINT
 from backend.services import build_services
@@ -74,7 +70,8 @@ class FaultStack:
         self.redis_server.stop(signal.SIGKILL)
         self.redis_server.start()
 
-    def restart_web(self, down_s: float = 0.0, between=None) -> None:
+    def restart_web(self, between=None) -> None:
+        """Stop the web server, run `between()` while it is down, start it again on its port."""
         port = int(self.base.rsplit(":", 1)[1])
         self.web.stop()
         if between:
@@ -82,7 +79,7 @@ class FaultStack:
         self.web, self.base = start_web(self.env, self.tmp_dir, port=port)
 
     # ---- queue access (what a web process does) --------------------------------------------------
-    def enqueue(self, envelope: dict, job_id: str | None = None) -> Job:
+    def enqueue(self, envelope: dict, job_id: str | None = None):
         from backend.api import RETRY
         return self.svc.queue.enqueue(JOB_FUNC, envelope, job_id=job_id or envelope["command_id"],
                                       retry=RETRY, result_ttl=0, failure_ttl=7 * 24 * 3600)
@@ -140,8 +137,10 @@ def wait_for_orphans(stack: FaultStack, grace_s: float = 5.0) -> list[int]:
     return stack.leftover_pids()
 
 
-def rq_job(stack: FaultStack, job_id: str) -> Job | None:
+def settle(predicate, timeout: float, what: str) -> bool:
+    """wait_for that answers False instead of raising, so a test can report its figures first."""
     try:
-        return Job.fetch(job_id, connection=stack.svc.rq_redis, serializer=JSONSerializer)
-    except Exception:  # noqa: BLE001
-        return None
+        wait_for(predicate, timeout=timeout, interval=0.2, what=what)
+        return True
+    except TimeoutError:
+        return False

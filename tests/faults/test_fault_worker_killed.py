@@ -13,6 +13,7 @@ import time
 from backend.projections import command_key
 from tests.faults.checks import Figures, exactly_once, rebuild_differences, report
 from tests.faults.clients import Client, accepted_by_author, command
+from tests.faults.harness import settle
 from tests.support import wait_for
 
 CLIENTS = 6
@@ -94,11 +95,7 @@ def converge(stack, accepted, kills, timeout) -> bool:
         kills.poll()
         return stack.queue_idle() and stack.projected() and all(
             stack.r.exists(command_key(cid)) for cid in accepted)
-    try:
-        wait_for(done, timeout=timeout, interval=0.2, what="convergence")
-        return True
-    except TimeoutError:
-        return False
+    return settle(done, timeout, "convergence")
 
 
 def test_worker_sigkilled_20_times_loses_and_doubles_nothing(fault_stack):
@@ -112,7 +109,7 @@ def test_worker_sigkilled_20_times_loses_and_doubles_nothing(fault_stack):
     plans = [plan(c, [h for h in handles if h != c.handle], seed_posts, rnd) for c in clients]
     finished = [threading.Event() for _ in clients]
     threads = [threading.Thread(target=stream, args=(c, p, e), daemon=True)
-               for c, p, e in zip(clients, plans, finished)]
+               for c, p, e in zip(clients, plans, finished, strict=True)]
     for t in threads:
         t.start()
 

@@ -105,7 +105,11 @@ def test_post_on_a_is_live_on_b_and_no_command_lost_or_doubled(cluster, browser)
     assert len(per_command) == BURST + 1 and all(n == 1 for _, n in per_command)
 
     timeline = requests.get(f"{bases[0]}/api/timeline?limit=100", timeout=5).json()
-    assert sorted(p["body"] for p in timeline["posts"]) == sorted(bodies)  # projected once each
+    assert sorted(p["body"] for p in timeline["posts"]) == sorted(bodies)
+    profile = requests.get(f"{bases[1]}/api/users/{author.handle}", timeout=5).json()
+    assert profile["user"]["posts"] == BURST  # a counter: each event projected exactly once
+    health = requests.get(f"{bases[1]}/healthz", timeout=5).json()
+    assert (health["queue_depth"], health["read_model_lag"]) == (0, 0)
     expect(page_b.locator("li.post", has_text="burst ")).to_have_count(BURST, timeout=15000)
 
     workers = Worker.all(connection=redis.Redis.from_url(redis_server.url))
