@@ -16,7 +16,7 @@ bp = Blueprint("health", __name__)
 
 
 def _check(fn):
-    """(value, None) or (None, error text); never raises -- a health check reports, it does not fail."""
+    """(value, None) or (None, error text): a health check reports failures, it never raises."""
     try:
         return fn(), None
     except Exception as exc:  # noqa: BLE001 -- any failure of a dependency is "down"

@@ -126,7 +126,7 @@ def init_db(engine) -> None:
 
 def lock_log(session: Session) -> int:
     """Take the writers' lock (the log-head row) for this transaction; return the current head."""
-    # One round trip: the row lock and the head together (UPDATE ... RETURNING: PostgreSQL, SQLite 3.35+).
+    # One round trip: row lock and head together (UPDATE ... RETURNING; PostgreSQL, SQLite 3.35+).
     return session.execute(update(LogHead).where(LogHead.id == 1).values(seq=LogHead.seq)
                            .returning(LogHead.seq),
                            execution_options={"synchronize_session": False}).scalar_one()

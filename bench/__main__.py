@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only NAME,...]`: every benchmark, one table, bench/results/latest.json.
+"""`python -m bench [--quick] [--only NAME,...]`: every benchmark, one table, a JSON file.
 
 Each figure is measured side by side with its baseline in the same run (this machine is shared and
 noisy): the table shows both, their ratio, the target and whether it is met, then the conditions.

@@ -98,8 +98,8 @@ class BareRQ:
         self.name = f"bench-noop-{uuid.uuid4().hex[:6]}"
         self.conn = redis.Redis.from_url(redis_url)
         self.queue = Queue(self.name, connection=self.conn, serializer=JSONSerializer)
-        args = [str(Path(PYTHON).parent / "rq"), "worker", "-w", "rq.worker.SimpleWorker", "-S", "json",
-                "-u", redis_url, "--logging_level", "WARNING", self.name]
+        args = [str(Path(PYTHON).parent / "rq"), "worker", "-w", "rq.worker.SimpleWorker",
+                "-S", "json", "-u", redis_url, "--logging_level", "WARNING", self.name]
         self.finished = 0  # jobs finished so far (the registry only grows)
         self.procs = [Proc(args, env, log_dir / f"rq-{self.name}-{i}.log").start()
                       for i in range(workers)]

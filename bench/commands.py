@@ -82,7 +82,7 @@ def bare_latency(bare, rate, seconds) -> list[float]:
 
 
 def run(quick: bool = False) -> list[dict]:
-    n, rounds, seconds = (200, 1, 3) if quick else (1000, 3, 10)
+    n, rounds, seconds = (200, 1, 3) if quick else (1000, 5, 10)
     stack = Stack(workers=WORKERS)
     bare = BareRQ(stack.redis.url, stack.env, WORKERS, LOG_DIR)
     try:
@@ -96,7 +96,8 @@ def run(quick: bool = False) -> list[dict]:
                     f"{n} create_post, {CLIENTS} HTTP clients, {WORKERS} workers, gunicorn gevent "
                     f"×1, {stack.db.kind}; median of {rounds}; "
                     f"CPU per command: workers {tp['cpu']['workers']:.1f} ms + web "
-                    f"{tp['cpu']['web']:.1f} ms (bare RQ workers: {tp['bare_cpu']:.1f} ms per job)",
+                    f"{tp['cpu']['web']:.1f} ms (bare RQ workers: {tp['bare_cpu']:.1f} ms per job, "
+                    f"{median(tp['bare']) / WORKERS:.0f} no-op jobs/s per worker process)",
                     runs=tp["ripple"], baseline_runs=tp["bare"])]
         for label, rate in (("50/s", 50.0), ("80% max", round(0.8 * max_rate))):
             lat = ripple_latency(stack, posters[0], rate, seconds)

@@ -73,7 +73,8 @@ def write_db(engine, world: dict) -> int:
         try:
             with raw.cursor() as cur:
                 for model, cols, rows in _rows(world):
-                    with cur.copy(f"COPY {model.__tablename__} ({', '.join(cols)}) FROM STDIN") as cp:
+                    copy = f"COPY {model.__tablename__} ({', '.join(cols)}) FROM STDIN"
+                    with cur.copy(copy) as cp:
                         for r in rows:
                             cp.write_row(r)
                             head = r[0] if model is Event else head
@@ -81,7 +82,7 @@ def write_db(engine, world: dict) -> int:
                     cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                 f"(SELECT max(id) FROM {table}))")
             raw.commit()
-            raw.driver_connection.autocommit = True  # VACUUM now, so autovacuum does not wake up mid-benchmark
+            raw.driver_connection.autocommit = True  # VACUUM now: no autovacuum mid-benchmark
             with raw.cursor() as cur:
                 cur.execute("VACUUM ANALYZE")
         finally:

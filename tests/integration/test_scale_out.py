@@ -101,7 +101,8 @@ def test_post_on_a_is_live_on_b_and_no_command_lost_or_doubled(cluster, browser)
         per_command = conn.execute(select(Event.command_id, func.count()).where(
             Event.type == "post_created").group_by(Event.command_id)).all()
     engine.dispose()
-    assert sorted(bodies) == sorted(["hello from server A"] + [c["payload"]["body"] for c in commands])
+    expected = ["hello from server A"] + [c["payload"]["body"] for c in commands]
+    assert sorted(bodies) == sorted(expected)
     assert len(per_command) == BURST + 1 and all(n == 1 for _, n in per_command)
 
     timeline = requests.get(f"{bases[0]}/api/timeline?limit=100", timeout=5).json()
