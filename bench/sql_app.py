@@ -1,11 +1,12 @@
 """The read benchmark's baseline, served by the same gunicorn process as the app: Ripple's app plus
 two bench-only endpoints that compute the SAME JSON as /api/timeline and /api/feed with SQL from
-the write DB (joins and counts included). Never part of the app: `gunicorn bench.sql_app:app`.
+the write DB (joins and counts included), and the home page rendered from it. Never part of the app: `gunicorn bench.sql_app:app`.
 """
-from flask import Blueprint, current_app, jsonify, session
+from flask import Blueprint, current_app, jsonify, redirect, session
 from sqlalchemy import text
 
 from app import app
+from backend import pages
 from backend.http import int_arg
 
 bp = Blueprint("bench_sql", __name__, url_prefix="/bench/sql")
@@ -52,6 +53,15 @@ def _viewer_id(handle: str | None) -> int | None:
 @bp.get("/timeline")
 def timeline():
     return jsonify(_page("", _viewer_id(session.get("handle"))))
+
+
+@bp.get("/home")
+def home():
+    """The home feed page, its initial state computed by SQL (same template as pages.home)."""
+    vid = _viewer_id(session.get("handle"))
+    if vid is None:
+        return redirect("/explore")
+    return pages._page("home", "Home", _page(_FEED, vid))
 
 
 @bp.get("/feed")
