@@ -1,8 +1,9 @@
 """Ripple's Flask application factory."""
 from datetime import timedelta
 
-from flask import Flask, jsonify, request
+from flask import Flask, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api, auth_api, cli, health, openapi, pages, ratelimit, realtime
 from .config import Config
@@ -28,6 +29,9 @@ def create_app(config: Config | None = None) -> Flask:
         RIPPLE=config,
         TESTING=config.testing,
     )
+    if config.trusted_proxies:
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     app.extensions["ripple"] = build_services(config)
     app.register_blueprint(auth_api.bp)
     app.register_blueprint(api.bp)

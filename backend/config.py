@@ -40,6 +40,9 @@ class Config:
     # Origins allowed for state-changing requests and Socket.IO, besides the request's own host.
     allowed_origins: list[str] = field(default_factory=list)
     session_cookie_secure: bool = False
+    # Reverse proxies in front of the app (TLS terminator, load balancer) whose X-Forwarded-For/
+    # -Proto/-Host headers are trusted, so the Origin check and the rate limits see the real client.
+    trusted_proxies: int = 0
     timeline_cap: int = 1000
     feed_cap: int = 800
     duplicate_window_s: int = 60
@@ -63,6 +66,7 @@ class Config:
             async_mode=env.get("RIPPLE_ASYNC_MODE", cls.async_mode),
             allowed_origins=[o for o in env.get("RIPPLE_ALLOWED_ORIGINS", "").split(",") if o],
             session_cookie_secure=env.get("RIPPLE_SECURE_COOKIES", "") == "1",
+            trusted_proxies=int(env.get("RIPPLE_TRUSTED_PROXIES", "0") or 0),
             ratelimit_enabled=env.get("RIPPLE_RATELIMIT", "1") != "0",
             ratelimit_commands=env.get("RIPPLE_LIMIT_COMMANDS", cls.ratelimit_commands),
             ratelimit_login=env.get("RIPPLE_LIMIT_LOGIN", cls.ratelimit_login),

@@ -11,7 +11,7 @@ import shutil
 from playwright.sync_api import sync_playwright
 
 from bench.common import Stack, percentile, row
-from tests.e2e.conftest import CHROMIUM_FLAGS
+from tests.support import CHROMIUM_FLAGS
 from tests.support import signup
 
 MARKS_JS = """() => {

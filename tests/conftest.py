@@ -1,5 +1,6 @@
 """Fixtures shared by every tier: a private Redis, a throw-away write DB, built services."""
 import os
+import shutil
 import uuid
 
 import pytest
@@ -8,9 +9,18 @@ import sqlalchemy as sa
 from backend.config import Config
 from backend.services import build_services
 from backend.write_models import init_db
-from tests.support import RedisServer, sqlite_url
+from tests.support import CHROMIUM_FLAGS, RedisServer, sqlite_url
 
 PG_URL = os.environ.get("RIPPLE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright launches Debian's Chromium (Playwright cannot download browsers here)."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("Debian's chromium is not installed (./ripple test installs it)")
+    return {**browser_type_launch_args, "executable_path": path, "args": CHROMIUM_FLAGS}
 
 
 @pytest.fixture(scope="session")

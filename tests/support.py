@@ -19,6 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
 def _die_with_parent() -> None:
     """preexec_fn: the child gets SIGKILL when the test process dies (no orphan servers after a
     killed or timed-out run). Linux only; elsewhere a no-op."""

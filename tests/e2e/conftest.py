@@ -1,21 +1,9 @@
 """E2E tier: real Chromium (Debian's) driving the real web server and RQ worker processes."""
-import shutil
 import uuid
 
 import pytest
 
 from tests.support import RedisServer, init_db, process_env, sqlite_url, start_web, start_worker
-
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        pytest.fail("Debian's chromium is not installed (./ripple test installs it)")
-    return {**browser_type_launch_args, "executable_path": path, "args": CHROMIUM_FLAGS}
 
 
 class Stack:

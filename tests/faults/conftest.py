@@ -1,21 +1,8 @@
 """Fault tier: each test builds its own stack (Redis, DB, web, workers) so it can break it."""
-import shutil
-
 import pytest
 
 from tests.faults.checks import COLLECTED
 from tests.faults.harness import FaultStack
-
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        pytest.fail("Debian's chromium is not installed (./ripple test installs it)")
-    return {**browser_type_launch_args, "executable_path": path, "args": CHROMIUM_FLAGS}
 
 
 @pytest.fixture

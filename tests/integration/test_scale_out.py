@@ -13,7 +13,6 @@ from rq import Worker
 from sqlalchemy import create_engine, func, select
 
 from backend.write_models import Event, Post
-from tests.e2e.conftest import browser_type_launch_args  # noqa: F401 -- Debian chromium fixture
 from tests.support import (PYTHON, Proc, RedisServer, init_db, new_command, process_env, signup,
                            wait_for)
 

@@ -7,7 +7,7 @@ import requests
 
 from backend import create_app
 from tests.conftest import make_config
-from tests.e2e.conftest import Stack, browser_type_launch_args  # noqa: F401 -- fixture re-export
+from tests.e2e.conftest import Stack
 from tests.integration.conftest import app, client, run_worker, worker_context  # noqa: F401
 from tests.support import RedisServer, init_db, process_env, sqlite_url, start_web
 
