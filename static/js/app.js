@@ -1,11 +1,11 @@
 // app.js — bootstraps a page: reads the inert initial state, builds the store, wires the view,
 // the optimistic commands and the socket together.
-import { postJSON } from "./api.js";
+import { getJSON, postJSON } from "./api.js";
 import { Commands } from "./commands.js";
 import { h, setText, show } from "./dom.js";
 import { authForm, commentsSection, composer, emptyFeed, followList, profileHeader,
          refreshComments, refreshProfile } from "./pages.js";
-import { connectSocket } from "./socket.js";
+import { PAGE_API, connectSocket } from "./socket.js";
 import { Store } from "./store.js";
 import { itemOf, renderList } from "./view.js";
 
@@ -51,6 +51,10 @@ function startFeedPage() {
     parts.push(composer((body) => commands.createPost(body)));
   }
   parts.push(list);
+  const more = h("button", { type: "button", id: "load-more", class: "more", text: "Load more",
+                             hidden: true });
+  if (store.page !== "post") parts.push(more);
+  more.addEventListener("click", () => loadMore(more));
   if (store.page === "home") parts.push(empty = emptyFeed(store.data.suggestions));
   if (store.page === "post") {
     parts.push(comments = commentsSection((body) => commands.comment(store.data.post.id, body)));
@@ -74,6 +78,7 @@ function startFeedPage() {
     if (header) refreshProfile(header, store);
     if (comments) refreshComments(comments, store, store.me);
     if (empty) show(empty, count === 0);
+    show(more, store.next !== null && store.page !== "post");
     if (store.page === "post" && store.data.deleted) {
       setText(notice, "This post was deleted.");
       show(notice, true);
@@ -96,6 +101,18 @@ function startFeedPage() {
     commands.resendAll();
     commands.startWatchdog();
   }
+}
+
+/** The next page of the list (cursor = the oldest post id shown), appended below. */
+async function loadMore(button) {
+  button.disabled = true;
+  const res = await getJSON(`${PAGE_API[store.page](store)}?before=${store.next}`);
+  button.disabled = false;
+  if (res.ok) {
+    for (const p of res.data.posts) store.upsertPost(p, true);
+    store.next = res.data.next;
+  } else store.notice = { kind: "error", text: res.error.message };
+  store.changed();
 }
 
 function onListClick(e) {

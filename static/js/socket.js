@@ -77,7 +77,7 @@ function roomsFor(store) {
   return []; // home: the feed arrives through this user's own room
 }
 
-const PAGE_API = {
+export const PAGE_API = {
   home: () => "/api/feed",
   explore: () => "/api/timeline",
   profile: (s) => `/api/users/${s.data.user.handle}`,

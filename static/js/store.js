@@ -12,6 +12,7 @@ export class Store {
     this.version = this.data.version || 0;
     this.posts = new Map();      // id -> post, as the read side says
     this.list = [];              // ids shown in this page's list, newest first
+    this.next = this.data.next ?? null; // cursor of the next page of the list (null: no more)
     this.comments = [];          // post page: confirmed comments, oldest first
     this.pending = new Map();    // command_id -> {command_id, type, payload, sentAt, state, error}
     this.origin = new Map();     // post id -> the command_id that created it (keeps its DOM node)

@@ -4,6 +4,8 @@ import uuid
 
 from playwright.sync_api import expect
 
+from tests.support import wait_for
+
 CONFIRMED = re.compile(r"^visible to everyone · \d+ ms$")
 
 
@@ -212,3 +214,26 @@ def test_a_post_made_before_the_first_socket_connect_is_not_lost(user_page):
     expect(reader.locator("li.post", has_text=body)).to_have_count(1, timeout=15000)
     not_reloaded(reader)
     assert not reader.errors
+
+
+def test_load_more_pages_through_the_timeline_with_the_cursor(user_page):
+    page = user_page()
+    ids = []
+    for i in range(23):
+        cmd = {"command_id": str(uuid.uuid4()), "type": "create_post",
+               "payload": {"body": f"page me {page.handle} #{i}"}}
+        assert page.context.request.post("/api/commands", data=cmd).status == 202
+        ids.append(cmd["command_id"])
+
+    def all_done():
+        return all(page.context.request.get(f"/api/commands/{i}").json()["status"] == "succeeded"
+                   for i in ids)
+    wait_for(all_done, timeout=30, what="23 posts applied")
+
+    page.goto(f"/users/{page.handle}")
+    expect(page.locator("li.post")).to_have_count(20)
+    page.click("#load-more")
+    expect(page.locator("li.post")).to_have_count(23)
+    expect(page.locator("li.post").last).to_contain_text(f"page me {page.handle} #0")
+    expect(page.locator("#load-more")).to_be_hidden()
+    assert not page.errors
