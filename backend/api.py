@@ -24,8 +24,7 @@ def _svc():
 def _read_side():
     """The Redis client, after making sure the read models exist (rebuilt if Redis came back empty)."""
     svc = _svc()
-    if svc.projector.checkpoint() is None:
-        svc.projector.catch_up()
+    svc.projector.ensure_read_side()
     return svc.redis
 
 
@@ -33,6 +32,7 @@ def _paged(query, *args) -> dict:
     """A page query (timeline, feed) without _read_side's extra round trip: the page's own snapshot
     carries the checkpoint, so version 0 is the only case where the read side may be missing."""
     svc = _svc()
+    svc.projector.ensure_store()  # once per process
     page = query(svc.redis, *args)
     if page["version"] == 0 and svc.projector.checkpoint() is None:
         page = query(_read_side(), *args)

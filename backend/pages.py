@@ -14,8 +14,7 @@ VENDOR_FILES = {"socket.io.esm.min.js": "socket.io-client/dist"}
 
 def _r():
     svc = current_app.extensions["ripple"]
-    if svc.projector.checkpoint() is None:  # Redis came back empty: rebuild before serving
-        svc.projector.catch_up()
+    svc.projector.ensure_read_side()
     return svc.redis
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 PREFIX = "ripple:"
 CHECKPOINT = PREFIX + "checkpoint"
+STORE = PREFIX + "store"  # the write DB (StoreIdentity) whose event log these read models mirror
 TIMELINE = PREFIX + "timeline"
 USERS = PREFIX + "users"
 LOCK = PREFIX + "projector-lock"

@@ -9,8 +9,8 @@ import time
 from redis.exceptions import LockError, WatchError
 from sqlalchemy import select
 
-from .projections import CHECKPOINT, LOCK, PREFIX, PROJECTIONS, Caps
-from .write_models import Event
+from .projections import CHECKPOINT, LOCK, PREFIX, PROJECTIONS, STORE, Caps
+from .write_models import Event, StoreIdentity
 
 BATCH = 500
 KEEP_ON_REBUILD = (PREFIX + "command:", LOCK)
@@ -26,6 +26,31 @@ class ProjectionLagging(RuntimeError):
 class Projector:
     def __init__(self, r, session_factory, caps: Caps = Caps()):
         self.r, self.session_factory, self.caps = r, session_factory, caps
+        self._store_id: str | None = None  # this write DB's identity, read once
+        self._store_ok = False             # the read models were seen to mirror this DB
+
+    def store_id(self) -> str | None:
+        if self._store_id is None:
+            with self.session_factory() as session:
+                self._store_id = session.scalar(select(StoreIdentity.store_id)) or ""
+        return self._store_id or None  # None: a DB set up before init-db made one; no check
+
+    def ensure_read_side(self) -> None:
+        """Before serving queries: the read models exist (rebuilt if Redis came back empty) and
+        mirror this write DB's log."""
+        self.ensure_store()
+        if self.checkpoint() is None:
+            self.catch_up()
+
+    def ensure_store(self) -> None:
+        """Once per process, before serving queries: if Redis holds another write DB's read models
+        (or ones older than this check), replace them by a replay of our log."""
+        if self._store_ok:
+            return
+        sid = self.store_id()
+        if sid is not None and self.r.get(STORE) != sid:
+            self.catch_up()
+        self._store_ok = sid is None or self.r.get(STORE) == sid
 
     def checkpoint(self) -> int | None:
         value = self.r.get(CHECKPOINT)
@@ -73,15 +98,32 @@ class Projector:
         if not lock.acquire():
             raise ProjectionLagging("could not take the projector lock to rebuild")
         try:
-            doomed = [k for k in self.r.scan_iter(PREFIX + "*", count=1000)
-                      if not k.startswith(KEEP_ON_REBUILD)]
-            for i in range(0, len(doomed), 1000):
-                self.r.delete(*doomed[i:i + 1000])
+            self._drop_read_models()
             return self._project_all(lock)
         finally:
             lock.release()
 
+    def _drop_read_models(self) -> None:
+        doomed = [k for k in self.r.scan_iter(PREFIX + "*", count=1000)
+                  if not k.startswith(KEEP_ON_REBUILD)]
+        for i in range(0, len(doomed), 1000):
+            self.r.delete(*doomed[i:i + 1000])
+
+    def _claim_store(self) -> None:
+        """Under the lock: make the read models this DB's (a foreign or unlabelled set is dropped
+        and replayed from our log; an empty Redis is simply labelled)."""
+        sid = self.store_id()
+        if sid is None:
+            return
+        current = self.r.get(STORE)
+        if current == sid:
+            return
+        if current is not None or self.r.exists(CHECKPOINT):
+            self._drop_read_models()
+        self.r.set(STORE, sid)
+
     def _project_all(self, lock=None) -> int:
+        self._claim_store()
         self.r.setnx(CHECKPOINT, 0)
         while True:
             if lock is not None:
@@ -120,8 +162,11 @@ class Projector:
         """
         with self.r.pipeline(transaction=True) as p:
             try:
-                p.watch(CHECKPOINT, LOCK)
-                cp, locked = p.mget(CHECKPOINT, LOCK)
+                sid = self.store_id()
+                p.watch(CHECKPOINT, LOCK, STORE)
+                cp, locked, store = p.mget(CHECKPOINT, LOCK, STORE)
+                if sid is not None and store != sid:
+                    return None  # not our read models (yet): the slow path claims them
                 if cp is not None and int(cp) >= ev["seq"]:
                     return int(cp)
                 if locked or cp is None or int(cp) != ev["seq"] - 1:

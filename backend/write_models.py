@@ -4,6 +4,7 @@ Only the worker (commands) and the auth endpoints (sign-up) write here; queries 
 Times are UTC epoch seconds (float): portable across SQLite and PostgreSQL and trivially comparable.
 """
 import time
+import uuid
 
 from sqlalchemy import (JSON, BigInteger, Float, ForeignKey, Integer, String, Text,
                         create_engine, event, select, update)
@@ -96,6 +97,14 @@ class LogHead(Base):
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
 
 
+class StoreIdentity(Base):
+    """One row: a random id naming this write DB, so the Redis read models know whose log they
+    mirror (pointing Ripple at another DATABASE_URL with the same Redis must not mix the two)."""
+    __tablename__ = "store_identity"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(36))
+
+
 def make_engine(url: str):
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -122,6 +131,8 @@ def init_db(engine) -> None:
     with Session(engine) as session, session.begin():
         if session.get(LogHead, 1) is None:
             session.add(LogHead(id=1, seq=0))
+        if session.get(StoreIdentity, 1) is None:
+            session.add(StoreIdentity(id=1, store_id=str(uuid.uuid4())))
 
 
 def lock_log(session: Session) -> int:
