@@ -2,14 +2,14 @@
 
 POST /api/commands only validates and enqueues: no SQL, no read-model write. Every GET reads Redis.
 """
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from . import queries
 from .commands import ValidationError, clean_command_id, parse_command
-from .http import ApiError, current_user, int_arg, json_body, login_required
+from .http import ApiError, current_user, int_arg, json_body, login_required, services
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 JOB_FUNC = "worker.jobs.process_command"
@@ -17,13 +17,9 @@ RETRY = Retry(max=6, interval=[1, 2, 4, 8, 16, 30])  # transient faults: DB or R
 LIVE_JOB_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
-def _svc():
-    return current_app.extensions["ripple"]
-
-
 def _read_side():
     """The Redis client, after making sure the read models exist (rebuilt if Redis came back empty)."""
-    svc = _svc()
+    svc = services()
     svc.projector.ensure_read_side()
     return svc.redis
 
@@ -31,7 +27,7 @@ def _read_side():
 def _paged(query, *args) -> dict:
     """A page query (timeline, feed) without _read_side's extra round trip: the page's own snapshot
     carries the checkpoint, so version 0 is the only case where the read side may be missing."""
-    svc = _svc()
+    svc = services()
     svc.projector.ensure_store()  # once per process
     page = query(svc.redis, *args)
     if page["version"] == 0 and svc.projector.checkpoint() is None:
@@ -40,7 +36,7 @@ def _paged(query, *args) -> dict:
 
 
 def _job(command_id: str) -> Job | None:
-    svc = _svc()
+    svc = services()
     try:
         return Job.fetch(command_id, connection=svc.rq_redis, serializer=svc.queue.serializer)
     except NoSuchJobError:
@@ -49,7 +45,7 @@ def _job(command_id: str) -> Job | None:
 
 def _pending_status(command_id: str, author: str) -> dict | None:
     """What we know of a command: its recorded outcome, else a live job, else nothing."""
-    status = queries.command_status(_svc().redis, command_id)
+    status = queries.command_status(services().redis, command_id)
     if status is not None:
         if status.pop("author", author) != author:
             raise ApiError(409, "command_id_conflict", "That command_id belongs to another command.",
@@ -73,7 +69,7 @@ def submit_command():
         raise ApiError(400, err.code, err.message, err.field)
     known = _pending_status(cmd.command_id, cmd.author)
     if known is None:  # new (or lost with the queue): enqueue; the worker makes a re-run harmless
-        svc = _svc()
+        svc = services()
         svc.queue.enqueue(JOB_FUNC, cmd.envelope(), job_id=cmd.command_id, retry=RETRY,
                           result_ttl=0, failure_ttl=7 * 24 * 3600,
                           job_timeout=svc.config.job_timeout_s)

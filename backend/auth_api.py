@@ -1,15 +1,11 @@
 """Blueprint: sign-up, login, logout, me. The session cookie holds only the handle (signed)."""
-from flask import Blueprint, current_app, jsonify, request, session
+from flask import Blueprint, jsonify, request, session
 
 from . import accounts, queries
 from .commands import ValidationError
-from .http import ApiError, current_user, json_body, login_required
+from .http import ApiError, current_user, json_body, login_required, services
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
-
-
-def _services():
-    return current_app.extensions["ripple"]
 
 
 def _credentials():
@@ -20,7 +16,7 @@ def _credentials():
 
 
 def _me(handle: str) -> dict:
-    svc = _services()
+    svc = services()
     try:
         return queries.profile(svc.redis, handle, limit=0)["user"]
     except queries.NotFound:  # read side not there yet (e.g. Redis restarting): the basics
@@ -30,7 +26,7 @@ def _me(handle: str) -> dict:
 @bp.post("/signup")
 def signup():
     handle, password = _credentials()
-    svc = _services()
+    svc = services()
     try:
         user = accounts.signup(svc.session_factory, svc.projector, handle, password)
     except ValidationError as err:
@@ -46,7 +42,7 @@ def signup():
 @bp.post("/login")
 def login():
     handle, password = _credentials()
-    found = accounts.authenticate(_services().session_factory, handle, password)
+    found = accounts.authenticate(services().session_factory, handle, password)
     if not found:
         raise ApiError(401, "invalid_credentials", "Wrong handle or password.")
     session.clear()

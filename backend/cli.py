@@ -1,7 +1,7 @@
 """Flask CLI commands: `flask --app app init-db | rebuild-read-models | seed`."""
 import click
-from flask import current_app
 
+from .http import services
 from .write_models import init_db
 
 
@@ -9,13 +9,13 @@ def register(app) -> None:
     @app.cli.command("init-db")
     def init_db_command():
         """Create the write-side schema (idempotent)."""
-        init_db(current_app.extensions["ripple"].engine)
+        init_db(services().engine)
         click.echo("write DB ready")
 
     @app.cli.command("rebuild-read-models")
     def rebuild_command():
         """Drop every Redis read model and replay the event log into it."""
-        seq = current_app.extensions["ripple"].projector.rebuild()
+        seq = services().projector.rebuild()
         click.echo(f"read models rebuilt up to event {seq}")
 
     @app.cli.command("seed")
@@ -25,4 +25,4 @@ def register(app) -> None:
     def seed_command(users, posts, password):
         """Fill a demo world through the real command path (a worker must be running)."""
         from .seed import seed
-        seed(current_app.extensions["ripple"], users, posts, password)
+        seed(services(), users, posts, password)

@@ -7,9 +7,10 @@ catch up; a monitor alerts on them staying high.
 """
 import time
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy import select
 
+from .http import services
 from .write_models import LogHead
 
 bp = Blueprint("health", __name__)
@@ -52,7 +53,7 @@ def health_report(svc) -> dict:
 
 @bp.get("/healthz")
 def healthz():
-    report = health_report(current_app.extensions["ripple"])
+    report = health_report(services())
     resp = jsonify(report)
     resp.status_code = 200 if report["status"] == "ok" else 503
     resp.headers["Cache-Control"] = "no-store"

@@ -62,6 +62,11 @@ def check_origin():
         raise ApiError(403, "forbidden_origin", "Cross-site requests are not accepted.")
 
 
+def services():
+    """This app's Services (backend.services), built once by create_app."""
+    return current_app.extensions["ripple"]
+
+
 def current_user() -> str | None:
     return session.get("handle")
 

@@ -2,10 +2,10 @@
 (as inert JSON); the ES modules in static/js render it and keep it live. No SQL here."""
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, redirect, render_template, send_from_directory
+from flask import Blueprint, abort, redirect, render_template, send_from_directory
 
 from . import queries
-from .http import current_user
+from .http import current_user, services
 
 bp = Blueprint("pages", __name__)
 VENDOR = Path(__file__).resolve().parent.parent / "node_modules"
@@ -13,7 +13,7 @@ VENDOR_FILES = {"socket.io.esm.min.js": "socket.io-client/dist"}
 
 
 def _r():
-    svc = current_app.extensions["ripple"]
+    svc = services()
     svc.projector.ensure_read_side()
     return svc.redis
 

@@ -7,7 +7,7 @@ import time
 import uuid
 
 from sqlalchemy import (JSON, BigInteger, Float, ForeignKey, Integer, String, Text,
-                        create_engine, event, select, update)
+                        create_engine, event, update)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 

@@ -171,3 +171,42 @@ def read_models_snapshot(r, prefix="ripple:", skip=("ripple:command:", "ripple:p
         assert kind in readers, f"unexpected {kind} at {key}"
         snap[key] = (kind, readers[kind](key))
     return snap
+
+
+class CommandClients:
+    """Users with their own logged-in Flask test clients: `do` sends (user, type, payload) commands
+    through POST /api/commands, runs the real RQ worker, and returns their recorded outcomes."""
+
+    def __init__(self, app, run_worker, *handles):
+        self.run_worker, self.clients = run_worker, {}
+        for handle in handles:
+            self.clients[handle] = c = app.test_client()
+            r = c.post("/api/signup", json={"handle": handle, "password": "password123"})
+            assert r.status_code == 201, r.get_json()
+
+    def do(self, *commands) -> list[dict]:
+        sent = []
+        for user, ctype, payload in commands:
+            cid = str(uuid.uuid4())
+            r = self.clients[user].post("/api/commands", json={"command_id": cid, "type": ctype,
+                                                               "payload": payload})
+            assert r.status_code == 202, r.get_json()
+            sent.append((user, cid))
+        self.run_worker()
+        return [self.clients[u].get(f"/api/commands/{cid}").get_json() for u, cid in sent]
+
+
+def new_handle() -> str:
+    return f"u{uuid.uuid4().hex[:10]}"
+
+
+def logged_in_page(context, handle: str | None = None):
+    """A new page in a Playwright browser context whose cookie belongs to a freshly signed-up user;
+    page.handle is the user, page.errors collects uncaught page errors."""
+    handle = handle or new_handle()
+    r = context.request.post("/api/signup", data={"handle": handle, "password": "password123"})
+    assert r.status == 201, r.text()
+    page = context.new_page()
+    page.handle, page.errors = handle, []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    return page

@@ -3,16 +3,18 @@ import uuid
 
 import pytest
 
-from tests.support import RedisServer, init_db, process_env, sqlite_url, start_web, start_worker
+from tests.support import (RedisServer, init_db, logged_in_page, process_env, sqlite_url,
+                           start_web, start_worker)
 
 
 class Stack:
     """The running Ripple: one web server, one worker that a test can hold back and release."""
 
-    def __init__(self, tmp_dir):
+    def __init__(self, tmp_dir, **env):
+        """`env`: extra environment for the web server and worker (e.g. rate limits on)."""
         self.tmp_dir = tmp_dir
         self.redis = RedisServer().start()
-        self.env = process_env(self.redis.url, sqlite_url(tmp_dir))
+        self.env = process_env(self.redis.url, sqlite_url(tmp_dir), **env)
         init_db(self.env)
         self.web, self.base = start_web(self.env, tmp_dir)
         self.worker = None
@@ -57,10 +59,6 @@ def base_url(stack):
     return stack.base
 
 
-def new_handle() -> str:
-    return f"u{uuid.uuid4().hex[:10]}"
-
-
 @pytest.fixture
 def user_page(browser, stack, worker_running):
     """Factory: a logged-in page in its own browser context (its own cookies and localStorage)."""
@@ -70,14 +68,7 @@ def user_page(browser, stack, worker_running):
         context = browser.new_context(base_url=stack.base,
                                       viewport=viewport or {"width": 1000, "height": 900})
         contexts.append(context)
-        handle = handle or new_handle()
-        r = context.request.post("/api/signup", data={"handle": handle, "password": "password123"})
-        assert r.status == 201, r.text()
-        page = context.new_page()
-        page.handle = handle
-        page.errors = []
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        return page
+        return logged_in_page(context, handle)
 
     yield make
     for c in contexts:

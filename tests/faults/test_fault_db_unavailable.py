@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from tests.faults.checks import Figures, exactly_once, rebuild_differences, report
 from tests.faults.clients import Client, accepted_by_author, command
-from tests.support import wait_for
+from tests.support import logged_in_page, wait_for
 
 CLIENTS = 3
 PER_CLIENT = 50
@@ -132,13 +132,7 @@ def test_browser_shows_post_pending_while_db_is_locked(fault_stack, browser):
     context = browser.new_context(base_url=stack.base)
     outage = SqliteOutage(stack.database_url)
     try:
-        import uuid
-        handle = f"u{uuid.uuid4().hex[:10]}"
-        assert context.request.post("/api/signup", data={"handle": handle,
-                                                          "password": "password123"}).status == 201
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        page = logged_in_page(context)
         page.goto("/explore")
         expect(page.locator("#connection")).to_have_text("live")
         outage.begin()
@@ -163,7 +157,7 @@ def test_browser_shows_post_pending_while_db_is_locked(fault_stack, browser):
                        lost=int(n == 0), duplicated=max(0, n - 1),
                        converge_s=time.monotonic() - ended,
                        extra={"pending_shown_s": round(ended - began, 2)}))
-        assert n == 1 and not errors
+        assert n == 1 and not page.errors
     finally:
         if outage is not None and outage.conn is not None:
             outage.end()

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from tests.faults.checks import Figures, exactly_once, rebuild_differences, report
 from tests.faults.clients import Client, accepted_by_author, command
 from tests.faults.harness import settle
-from tests.support import wait_for
+from tests.support import logged_in_page, wait_for
 
 CLIENTS = 4
 PER_CLIENT = 100
@@ -123,7 +123,7 @@ def test_pending_post_survives_redis_restart_in_the_browser(fault_stack, browser
     stack = fault_stack(workers=1)
     context = browser.new_context(base_url=stack.base)
     try:
-        page = _logged_in_page(context)
+        page = logged_in_page(context)
         page.goto("/explore")
         expect(page.locator("#connection")).to_have_text("live")
         stack.stop_workers()
@@ -160,17 +160,6 @@ def test_pending_post_survives_redis_restart_in_the_browser(fault_stack, browser
         assert not page.errors
     finally:
         context.close()
-
-
-def _logged_in_page(context):
-    import uuid
-    handle = f"u{uuid.uuid4().hex[:10]}"
-    r = context.request.post("/api/signup", data={"handle": handle, "password": "password123"})
-    assert r.status == 201, r.text()
-    page = context.new_page()
-    page.handle, page.errors = handle, []
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    return page
 
 
 def _post_count(stack, body: str) -> int:

@@ -12,17 +12,12 @@ from playwright.sync_api import expect
 
 from backend.projections import command_key
 from tests.faults.checks import Figures, exactly_once, report
-from tests.support import wait_for
+from tests.support import logged_in_page, wait_for
 
 
 def _page(browser, stack):
     context = browser.new_context(base_url=stack.base)
-    handle = f"u{uuid.uuid4().hex[:10]}"
-    r = context.request.post("/api/signup", data={"handle": handle, "password": "password123"})
-    assert r.status == 201, r.text()
-    page = context.new_page()
-    page.handle, page.errors = handle, []
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page = logged_in_page(context)
     page.goto("/explore")
     expect(page.locator("#connection")).to_have_text("live")
     return context, page

@@ -1,35 +1,17 @@
 """The read models are a pure function of the event log: a rebuild (API or CLI) gives exactly the live
 projection, and an empty Redis is rebuilt on the next query without anyone running a command."""
 import subprocess
-import uuid
 
 import pytest
 
-from tests.support import PYTHON, ROOT, process_env, read_models_snapshot
+from tests.support import PYTHON, ROOT, CommandClients, process_env, read_models_snapshot
 
 
-class World:
+class World(CommandClients):
     """Three users doing a bit of everything through the real path (HTTP -> RQ -> worker)."""
 
     def __init__(self, app, run_worker):
-        self.run_worker = run_worker
-        self.clients = {}
-        for handle in ("alice", "bob", "carol"):
-            self.clients[handle] = c = app.test_client()
-            assert c.post("/api/signup", json={"handle": handle, "password": "password123"}
-                          ).status_code == 201
-
-    def do(self, *commands):
-        """Send (user, type, payload) commands, run the worker; return their outcomes."""
-        sent = []
-        for user, ctype, payload in commands:
-            cid = str(uuid.uuid4())
-            r = self.clients[user].post("/api/commands", json={"command_id": cid, "type": ctype,
-                                                               "payload": payload})
-            assert r.status_code == 202, r.get_json()
-            sent.append((user, cid))
-        self.run_worker()
-        return [self.clients[u].get(f"/api/commands/{cid}").get_json() for u, cid in sent]
+        super().__init__(app, run_worker, "alice", "bob", "carol")
 
     def build(self):
         self.do(("bob", "follow_user", {"handle": "alice"}),

@@ -10,37 +10,19 @@ from sqlalchemy import func, select
 
 from backend.projections import Caps
 from backend.write_models import Comment, Event, Follow, Like, Post, ProcessedCommand, User
-from tests.support import (PYTHON, ROOT, process_env, read_models_snapshot, signup, start_web,
+from tests.support import (PYTHON, ROOT, CommandClients, process_env, read_models_snapshot, signup, start_web,
                            start_worker, wait_for)
 
 
-class Net:
-    """Users with their own logged-in test clients; `do` sends commands and runs the worker."""
-
-    def __init__(self, app, run_worker, *handles):
-        self.run_worker, self.users = run_worker, {}
-        for h in handles:
-            self.users[h] = c = app.test_client()
-            assert c.post("/api/signup", json={"handle": h, "password": "password123"}
-                          ).status_code == 201
-
-    def do(self, *commands) -> list[dict]:
-        sent = []
-        for user, ctype, payload in commands:
-            cid = str(uuid.uuid4())
-            r = self.users[user].post("/api/commands", json={"command_id": cid, "type": ctype,
-                                                             "payload": payload})
-            assert r.status_code == 202, r.get_json()
-            sent.append((user, cid))
-        self.run_worker()
-        return [self.users[u].get(f"/api/commands/{cid}").get_json() for u, cid in sent]
+class Net(CommandClients):
+    """The test users, plus the shortcuts the social tests use."""
 
     def posts(self, author, *bodies) -> list[int]:
         return [o["result"]["post"]["id"]
                 for o in self.do(*[(author, "create_post", {"body": b}) for b in bodies])]
 
     def get(self, user, url):
-        return self.users[user].get(url).get_json()
+        return self.clients[user].get(url).get_json()
 
 
 def feed(net, user, url="/api/feed") -> list[int]:
@@ -72,17 +54,17 @@ def test_feed_fan_out_back_fill_pagination_unfollow_and_delete(app, run_worker):
     assert net.get("carol", "/api/users/bob/followers") == {"handle": "bob", "followers": ["alice"],
                                                            "total": 1}
     assert net.get("carol", "/api/users/alice/following")["following"] == ["bob"]
-    page = net.users["carol"].get("/users/bob/followers")
+    page = net.clients["carol"].get("/users/bob/followers")
     assert page.status_code == 200 and '"followers": ["alice"]' in page.get_data(as_text=True)
-    assert net.users["carol"].get("/users/nobody/following").status_code == 404
+    assert net.clients["carol"].get("/users/nobody/following").status_code == 404
 
     assert net.do(("bob", "delete_post", {"post_id": b2}))[0]["status"] == "succeeded"
     assert feed(net, "alice") == [b3, a1, b1] and feed(net, "bob") == [b3, b1]
     assert feed(net, "alice", "/api/timeline") == [b3, a1, b1]
     assert feed(net, "alice", "/api/users/bob") == [b3, b1]
     assert net.get("alice", "/api/users/bob")["user"]["posts"] == 2
-    assert net.users["alice"].get(f"/api/posts/{b2}").status_code == 404
-    assert net.users["alice"].get(f"/posts/{b2}").status_code == 404
+    assert net.clients["alice"].get(f"/api/posts/{b2}").status_code == 404
+    assert net.clients["alice"].get(f"/posts/{b2}").status_code == 404
 
     unfollow = net.do(("alice", "unfollow_user", {"handle": "bob"}),
                       ("alice", "unfollow_user", {"handle": "bob"}))

@@ -1,6 +1,5 @@
 """Security tier: the integration fixtures (real Redis, SQLite, in-process RQ worker, Flask test
 client) and an e2e-style stack (web + worker processes, Debian Chromium) of its own."""
-import uuid
 
 import pytest
 import requests
@@ -9,25 +8,12 @@ from backend import create_app
 from tests.conftest import make_config
 from tests.e2e.conftest import Stack
 from tests.integration.conftest import app, client, run_worker, worker_context  # noqa: F401
-from tests.support import RedisServer, init_db, process_env, sqlite_url, start_web
-
-
-class SecStack(Stack):
-    """Stack with extra environment (e.g. rate limits switched on); same helpers as the e2e one."""
-
-    def __init__(self, tmp_dir, **env):  # noqa: super().__init__ would start without `env`
-        self.tmp_dir = tmp_dir
-        self.redis = RedisServer().start()
-        self.env = process_env(self.redis.url, sqlite_url(tmp_dir), **env)
-        init_db(self.env)
-        self.web, self.base = start_web(self.env, tmp_dir)
-        self.worker = None
-        self.start_worker()
+from tests.support import logged_in_page, new_handle
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    s = SecStack(tmp_path_factory.mktemp("security"))
+    s = Stack(tmp_path_factory.mktemp("security"))
     yield s
     s.close()
 
@@ -40,10 +26,6 @@ def limited_app(services):
     application = create_app(config)
     application.extensions["ripple"] = services
     return application
-
-
-def new_handle() -> str:
-    return f"u{uuid.uuid4().hex[:10]}"
 
 
 def http_user(base: str, handle: str | None = None) -> requests.Session:
@@ -82,11 +64,7 @@ def browser_user(browser, stack):
         target = target or stack
         context = browser.new_context(base_url=target.base, viewport={"width": 1000, "height": 900})
         contexts.append(context)
-        handle = handle or new_handle()
-        r = context.request.post("/api/signup", data={"handle": handle, "password": "password123"})
-        assert r.status == 201, r.text()
-        page = context.new_page()
-        page.handle = handle
+        page = logged_in_page(context, handle)
         instrument(context, page)
         return context, page
 

@@ -8,7 +8,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.security.conftest import SecStack, new_handle
+from tests.e2e.conftest import Stack
+from tests.support import new_handle
 
 
 def _limited(resp, window_s):
@@ -67,8 +68,8 @@ def test_limited_views_still_answer_when_limits_are_off(app, client):
 
 @pytest.fixture(scope="module")
 def limited_stack(tmp_path_factory):
-    s = SecStack(tmp_path_factory.mktemp("ratelimit"), RIPPLE_RATELIMIT="1",
-                 RIPPLE_LIMIT_COMMANDS="2 per minute", RIPPLE_LIMIT_SIGNUP="20 per minute")
+    s = Stack(tmp_path_factory.mktemp("ratelimit"), RIPPLE_RATELIMIT="1",
+              RIPPLE_LIMIT_COMMANDS="2 per minute", RIPPLE_LIMIT_SIGNUP="20 per minute")
     yield s
     s.close()
 
