@@ -2,18 +2,19 @@
 
 POST /api/commands only validates and enqueues: no SQL, no read-model write. Every GET reads Redis.
 """
+import json
+
 from flask import Blueprint, jsonify
-from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from . import queries
+from .command_queue import queued_key
 from .commands import ValidationError, clean_command_id, parse_command
 from .http import ApiError, current_user, int_arg, json_body, login_required, services
+from .projections import command_key
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-JOB_FUNC = "worker.jobs.process_command"
-RETRY = Retry(max=6, interval=[1, 2, 4, 8, 16, 30])  # transient faults: DB or Redis briefly gone
 LIVE_JOB_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
@@ -35,28 +36,37 @@ def _paged(query, *args) -> dict:
     return page
 
 
-def _job(command_id: str) -> Job | None:
+def _job_live(job_id: str) -> bool:
     svc = services()
     try:
-        return Job.fetch(command_id, connection=svc.rq_redis, serializer=svc.queue.serializer)
+        job = Job.fetch(job_id, connection=svc.rq_redis, serializer=svc.queue.serializer)
     except NoSuchJobError:
-        return None
+        return False
+    return job.get_status(refresh=False) in LIVE_JOB_STATES
+
+
+def _conflict():
+    return ApiError(409, "command_id_conflict", "That command_id belongs to another command.",
+                    "command_id")
 
 
 def _pending_status(command_id: str, author: str) -> dict | None:
-    """What we know of a command: its recorded outcome, else a live job, else nothing."""
-    status = queries.command_status(services().redis, command_id)
+    """What we know of a command: its recorded outcome, else its live job, else nothing."""
+    with services().redis.pipeline(transaction=False) as p:  # one round trip for both
+        p.hgetall(command_key(command_id))
+        p.get(queued_key(command_id))
+        outcome, queued = p.execute()
+    status = queries.parse_command_status(command_id, outcome)
     if status is not None:
         if status.pop("author", author) != author:
-            raise ApiError(409, "command_id_conflict", "That command_id belongs to another command.",
-                           "command_id")
+            raise _conflict()
         return status
-    job = _job(command_id)
-    if job is not None and job.get_status(refresh=False) in LIVE_JOB_STATES:
-        if job.args and job.args[0].get("author") != author:
-            raise ApiError(409, "command_id_conflict", "That command_id belongs to another command.",
-                           "command_id")
-        return {"command_id": command_id, "status": "queued"}
+    if queued is not None:
+        owner, job_id = json.loads(queued)
+        if _job_live(job_id):
+            if owner != author:
+                raise _conflict()
+            return {"command_id": command_id, "status": "queued"}
     return None
 
 
@@ -69,10 +79,7 @@ def submit_command():
         raise ApiError(400, err.code, err.message, err.field)
     known = _pending_status(cmd.command_id, cmd.author)
     if known is None:  # new (or lost with the queue): enqueue; the worker makes a re-run harmless
-        svc = services()
-        svc.queue.enqueue(JOB_FUNC, cmd.envelope(), job_id=cmd.command_id, retry=RETRY,
-                          result_ttl=0, failure_ttl=7 * 24 * 3600,
-                          job_timeout=svc.config.job_timeout_s)
+        services().command_queue.submit(cmd.envelope())
         known = {"command_id": cmd.command_id, "status": "queued"}
     return jsonify(known), 202
 

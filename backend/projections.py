@@ -1,9 +1,11 @@
 """The read side's write path: Redis key names and one projection per event type.
 
 Every projection is a function (data, event, r, p, caps): it may read through `r` (a plain client) and
-queues its writes on `p` (a MULTI pipeline). The projector applies one event per MULTI/EXEC together
+queues its writes on `p` (a MULTI pipeline). The projector applies events in MULTI/EXECs together
 with the checkpoint, so an event is applied exactly once and the read models are a pure function of
 the event log: replaying from seq 0 into an empty Redis gives the same keys as the live projection.
+A projection that reads through `r` is listed in READS_REDIS, so it never shares a MULTI/EXEC with
+the events before it (it would read the state before them).
 """
 import json
 from dataclasses import dataclass
@@ -160,6 +162,10 @@ def user_unfollowed(data, ev, r, p, caps):
     if theirs:
         p.zrem(feed_key(me), *theirs)
 
+
+# Projections that read Redis through `r` while queuing their writes: the projector gives each its own
+# MULTI/EXEC, after the events before it have been applied (projector._chunks).
+READS_REDIS = frozenset({"user_followed", "user_unfollowed"})
 
 PROJECTIONS = {f.__name__: f for f in (user_registered, post_created, post_edited, post_deleted,
                                        comment_created, post_liked, post_unliked, user_followed,

@@ -9,7 +9,7 @@ import time
 from redis.exceptions import LockError, WatchError
 from sqlalchemy import select
 
-from .projections import CHECKPOINT, LOCK, PREFIX, PROJECTIONS, STORE, Caps
+from .projections import CHECKPOINT, LOCK, PREFIX, PROJECTIONS, READS_REDIS, STORE, Caps
 from .write_models import Event, StoreIdentity
 
 BATCH = 500
@@ -77,11 +77,11 @@ class Projector:
     def project_until(self, seq: int, deadline_s: float = 20.0, events: list | None = None) -> int:
         """Make sure the read side holds `seq` (used before notifying); raise if it cannot.
 
-        `events`: the events ending at `seq` that the caller just committed, if it has them; a
-        single one is applied straight away when the read side is right before it (_apply_fresh).
+        `events`: the events ending at `seq` that the caller just committed, in seq order, if it has
+        them; they are applied straight away when the read side is right before them (_apply_fresh).
         """
-        if events and len(events) == 1 and events[0]["seq"] == seq:
-            cp = self._apply_fresh(events[0])
+        if events and events[-1]["seq"] == seq:
+            cp = self._apply_fresh(events)
             if cp is not None and cp >= seq:
                 return cp
         end = time.monotonic() + deadline_s
@@ -153,13 +153,23 @@ class Projector:
                 except WatchError:
                     continue
 
-    def _apply_fresh(self, ev: dict) -> int | None:
-        """The worker's fast path: no lock round trips, no SQL read of an event it already holds.
+    def _apply_fresh(self, events: list[dict]) -> int | None:
+        """The worker's fast path: no lock round trips, no SQL read of events it already holds.
 
-        Applies `ev` in one MULTI/EXEC WATCHing the checkpoint (exactly once, as _apply) and the lock
-        (a catch-up or rebuild in progress wins: we step aside). Returns the checkpoint reached, or
-        None when the caller must catch up the slow way (earlier events pending, lock held, race).
+        Applies `events` (contiguous seqs) in as few MULTI/EXECs as their projections allow (see
+        _chunks), each WATCHing the checkpoint (exactly once, as _apply) and the lock (a catch-up or
+        rebuild in progress wins: we step aside). Returns the checkpoint reached, or None when the
+        caller must catch up the slow way (earlier events pending, lock held, race).
         """
+        cp = None
+        for chunk in _chunks(events):
+            cp = self._apply_chunk(chunk)
+            if cp is None or cp < chunk[-1]["seq"]:
+                return cp
+        return cp
+
+    def _apply_chunk(self, events: list[dict]) -> int | None:
+        first, last = events[0]["seq"], events[-1]["seq"]
         with self.r.pipeline(transaction=True) as p:
             try:
                 sid = self.store_id()
@@ -167,17 +177,30 @@ class Projector:
                 cp, locked, store = p.mget(CHECKPOINT, LOCK, STORE)
                 if sid is not None and store != sid:
                     return None  # not our read models (yet): the slow path claims them
-                if cp is not None and int(cp) >= ev["seq"]:
+                if cp is not None and int(cp) >= last:
                     return int(cp)
-                if locked or cp is None or int(cp) != ev["seq"] - 1:
+                if locked or cp is None or int(cp) != first - 1:
                     return None
                 p.multi()
-                PROJECTIONS[ev["type"]](ev["data"], ev, self.r, p, self.caps)
-                p.set(CHECKPOINT, ev["seq"])
+                for ev in events:
+                    PROJECTIONS[ev["type"]](ev["data"], ev, self.r, p, self.caps)
+                p.set(CHECKPOINT, last)
                 p.execute()
-                return ev["seq"]
+                return last
             except WatchError:
                 return None
+
+
+def _chunks(events: list[dict]) -> list[list[dict]]:
+    """Split a run of events where a projection reads Redis while it is being queued (READS_REDIS):
+    such an event starts a new MULTI/EXEC, so that what it reads already includes the events before
+    it. The others queue only writes (a Lua script reads inside the transaction), so they share one."""
+    chunks: list[list[dict]] = []
+    for ev in events:
+        if not chunks or ev["type"] in READS_REDIS:
+            chunks.append([])
+        chunks[-1].append(ev)
+    return chunks
 
 
 def _renew(lock) -> None:

@@ -123,7 +123,11 @@ def suggestions(r, viewer: str, limit: int = 5) -> list[str]:
 
 
 def command_status(r, command_id: str) -> dict | None:
-    raw = r.hgetall(command_key(command_id))
+    return parse_command_status(command_id, r.hgetall(command_key(command_id)))
+
+
+def parse_command_status(command_id: str, raw: dict) -> dict | None:
+    """A command's recorded outcome (the hash ripple:command:<id>), or None."""
     if not raw:
         return None
     status = {"command_id": command_id, "status": raw["status"], "author": raw.get("author")}

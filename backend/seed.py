@@ -14,7 +14,7 @@ import click
 from rq import Worker
 
 from .accounts import HandleTaken, signup
-from .api import JOB_FUNC, RETRY
+from .command_queue import MAX_BATCH, enqueue_commands
 from .commands import parse_command
 from .projections import command_key
 
@@ -87,18 +87,19 @@ def _posts(rng: random.Random, handles: list[str], n: int) -> list[tuple]:
     return out
 
 
-def enqueue(services, author: str, ctype: str, payload: dict) -> str:
-    """Validate and enqueue one command exactly as POST /api/commands does; return its id."""
-    cmd = parse_command({"command_id": str(uuid.uuid4()), "type": ctype, "payload": payload}, author)
-    services.queue.enqueue(JOB_FUNC, cmd.envelope(), job_id=cmd.command_id, retry=RETRY,
-                           result_ttl=0, failure_ttl=7 * 24 * 3600,
-                           job_timeout=services.config.job_timeout_s)
-    return cmd.command_id
+def enqueue(services, commands: list[tuple]) -> dict[str, str]:
+    """Validate `commands` (author, type, payload) and enqueue them as POST /api/commands does (jobs
+    of up to MAX_BATCH commands); return {command_id: type}."""
+    envelopes = [parse_command({"command_id": str(uuid.uuid4()), "type": t, "payload": p}, a)
+                 .envelope() for a, t, p in commands]
+    for i in range(0, len(envelopes), MAX_BATCH):
+        enqueue_commands(services.queue, envelopes[i:i + MAX_BATCH], services.config.job_timeout_s)
+    return {e["command_id"]: e["type"] for e in envelopes}
 
 
 def _run(services, commands: list[tuple], label: str) -> list[dict]:
     """Enqueue `commands` (author, type, payload) and wait, with a progress bar, for their outcomes."""
-    types = {enqueue(services, a, t, p): t for a, t, p in commands}
+    types = enqueue(services, commands)
     waiting, outcomes = set(types), []
     if waiting and not Worker.count(connection=services.rq_redis, queue=services.queue):
         click.echo("No worker is running yet: start one with `python -m worker` (waiting for it).")

@@ -21,7 +21,7 @@ import uuid
 from sqlalchemy import insert, select, update
 from werkzeug.security import generate_password_hash
 
-from backend.api import JOB_FUNC, RETRY
+from backend.command_queue import enqueue_commands
 from backend.commands import Command
 from backend.config import Config
 from backend.projections import feed_key
@@ -75,8 +75,7 @@ def through_worker(svc, last_feed: str, body: str) -> tuple[float, float]:
     poller = threading.Thread(target=poll)
     poller.start()
     t0 = time.perf_counter()
-    svc.queue.enqueue(JOB_FUNC, env, job_id=env["command_id"], retry=RETRY, result_ttl=0,
-                      job_timeout=svc.config.job_timeout_s)
+    enqueue_commands(svc.queue, [env], svc.config.job_timeout_s)
     wait_for(lambda: svc.redis.exists(f"ripple:command:{env['command_id']}"), timeout=60,
              interval=0.0005, what="the worker")
     done = time.perf_counter()
@@ -92,7 +91,7 @@ def in_process(ctx, body: str) -> dict:
     t1 = time.perf_counter()
     version = svc.projector.project_until(status["last_seq"])
     t2 = time.perf_counter()
-    jobs.record_status(svc.redis, status)
+    jobs.record_statuses(svc.redis, [status])
     jobs.notify(ctx.emitter, svc.redis, env, status, events, version)
     t3 = time.perf_counter()
     return {"write": (t1 - t0) * 1000, "project": (t2 - t1) * 1000, "notify": (t3 - t2) * 1000}

@@ -1,6 +1,6 @@
-"""`python -m bench.profile [--jobs 500]`: where a command's time goes inside the worker (cProfile).
+"""`python -m bench.profile [--jobs 500] [--batch 1]`: where a command's time goes inside the worker (cProfile).
 
-A real RQ SimpleWorker runs in this process (burst) over `--jobs` queued create_post commands against
+A real RQ SimpleWorker runs in this process (burst) over `--jobs` queued create_post commands (`--batch` per RQ job) against
 a private Redis and a fresh PostgreSQL database (SQLite if none), under cProfile. Prints the share of
 each step and the round trips per command. cProfile roughly doubles Python-heavy costs: read the
 shares, not the absolute times (the unprofiled ms/command is printed first).
@@ -16,7 +16,7 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from backend import accounts
-from backend.api import JOB_FUNC, RETRY
+from backend.command_queue import enqueue_commands
 from backend.config import Config
 from backend.services import build_services
 from backend.write_models import init_db
@@ -25,31 +25,36 @@ from tests.support import RedisServer
 from worker import jobs
 
 STEPS = [("everything (the RQ worker loop)", "rq/worker/base.py", "work"),
-         ("Ripple job: process_command", "worker/jobs.py", "process_command"),
-         ("  write transaction (apply_command)", "worker/jobs.py", "apply_command"),
+         ("Ripple job: process_commands", "worker/jobs.py", "process_commands"),
+         ("  write transaction (apply_commands)", "worker/jobs.py", "apply_commands"),
          ("    lock_log (log-head row lock)", "backend/write_models.py", "lock_log"),
          ("    handler (business rules)", "backend/handlers.py", "create_post"),
          ("    append_events", "backend/write_models.py", "append_events"),
          ("  projection (project_until)", "backend/projector.py", "project_until"),
-         ("  record outcome (record_status)", "worker/jobs.py", "record_status"),
+         ("  record outcomes (record_statuses)", "worker/jobs.py", "record_statuses"),
          ("  notify (Socket.IO emits via Redis)", "worker/jobs.py", "notify"),
          ("Redis round trips (all)", "redis/retry.py", "call_with_retry"),
          ("SQL statements (all)", "sqlalchemy/engine/base.py", "_execute_context")]
 
 
-def enqueue(svc, handles, n):
+def enqueue(svc, handles, n, batch):
+    envelopes = []
     for i in range(n):
         cid = str(uuid.uuid4())
-        svc.queue.enqueue(JOB_FUNC, {"command_id": cid, "type": "create_post",
-                                     "payload": {"body": f"profiled {cid}"},
-                                     "author": handles[i % len(handles)]},
-                          job_id=cid, retry=RETRY, result_ttl=0, job_timeout=30)
+        envelopes.append({"command_id": cid, "type": "create_post",
+                          "payload": {"body": f"profiled {cid}"}, "author": handles[i % len(handles)]})
+    for i in range(0, n, batch):
+        enqueue_commands(svc.queue, envelopes[i:i + batch], 30)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--jobs", type=int, default=500)
-    n = ap.parse_args().jobs
+    ap.add_argument("--jobs", type=int, default=500, help="commands to run")
+    ap.add_argument("--batch", type=int, default=1,
+                    help="commands per RQ job (1: the cost of a lone command; under load the web "
+                         "process puts up to 50 in one job)")
+    args = ap.parse_args()
+    n, batch = args.jobs, args.batch
     server, db = RedisServer().start(), WriteDB()
     try:
         config = Config(redis_url=server.url, database_url=db.url, secret_key="bench")
@@ -62,7 +67,7 @@ def main() -> None:
             accounts.signup(svc.session_factory, svc.projector, h, "password123")
         worker = SimpleWorker([svc.queue], connection=svc.rq_redis, serializer=JSONSerializer)
         for profiled in (False, True):
-            enqueue(svc, handles, n)
+            enqueue(svc, handles, n, batch)
             prof, t, cpu = cProfile.Profile(), time.perf_counter(), time.process_time()
             if profiled:
                 prof.enable()

@@ -1,4 +1,4 @@
-"""The one RQ job: process a command -> write-side transaction -> project -> record -> notify.
+"""The RQ job: process commands -> one write-side transaction -> project -> record -> notify.
 
 Safe to run any number of times for the same command (RQ redelivery, retries, two workers): the
 processed_commands row, written in the same transaction as the effects, turns a second run into
@@ -9,7 +9,9 @@ import logging
 
 from flask_socketio import SocketIO
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
+from backend.command_queue import queued_key
 from backend.commands import Command
 from backend.config import Config
 from backend.handlers import HANDLERS, Rejected
@@ -44,46 +46,117 @@ def use_context(ctx: "WorkerContext | None") -> None:
     _context = ctx
 
 
+def process_commands(envelopes: list[dict]) -> dict:
+    """The RQ entry point: the commands one web process enqueued together (backend/command_queue)."""
+    return {"statuses": handle_commands(envelopes, get_context())}
+
+
 def process_command(envelope: dict) -> dict:
-    """The RQ entry point (the job's only argument is the JSON envelope, author included)."""
+    """A job holding one command (what older versions enqueued; tests and tools enqueue it too)."""
     return handle_command(envelope, get_context())
 
 
 def handle_command(envelope: dict, ctx: WorkerContext) -> dict:
-    cmd = Command(**envelope)
-    status, events = apply_command(cmd, ctx.services)
+    return {"status": handle_commands([envelope], ctx)[0]}
+
+
+def handle_commands(envelopes: list[dict], ctx: WorkerContext) -> list[str]:
+    """Apply, project, record and notify a batch of commands; return each one's status.
+
+    One write transaction for the batch (see apply_commands), one projection step for all its new
+    events, then every command's outcome and notifications -- only after the read side holds them.
+    A command that crashed (a bug, not a rule) is re-raised at the end, after its batch-mates are
+    done, so RQ retries the job (the others are then harmless re-runs).
+    """
+    unique: dict[str, dict] = {}
+    for env in envelopes:  # the same command twice in one job (a quick re-send): once
+        unique.setdefault(env["command_id"], env)
+    envelopes = list(unique.values())
     svc = ctx.services
-    version = (svc.projector.project_until(status["last_seq"], events=events)
-               if status["last_seq"] else svc.projector.checkpoint() or 0)
-    record_status(svc.redis, status)
-    notify(ctx.emitter, svc.redis, envelope, status, events, version)
-    return {"status": status["status"]}
+    applied, fresh, crash = apply_commands([Command(**e) for e in envelopes], svc)
+    last = max((s["last_seq"] for s, _ in applied.values()), default=0)
+    version = (svc.projector.project_until(last, events=fresh)
+               if last else svc.projector.checkpoint() or 0)
+    done = [e for e in envelopes if e["command_id"] in applied]
+    record_statuses(svc.redis, [applied[e["command_id"]][0] for e in done])
+    for env in done:
+        status, events = applied[env["command_id"]]
+        notify(ctx.emitter, svc.redis, env, status, events, version)
+    if crash is not None:
+        raise crash
+    return [applied[e["command_id"]][0]["status"] for e in envelopes]
+
+
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)  # DB gone or busy: retry the whole job
+
+
+def apply_commands(cmds: list[Command], svc) -> tuple[dict, list[dict], Exception | None]:
+    """The write side of a batch: {command_id: (status, events)}, the events appended just now (in
+    seq order, for the projector's fast path) and the first crash, if any.
+
+    All commands in ONE transaction (one log lock, one commit: group commit). A command whose handler
+    crashes must not take its batch-mates down: then the batch is rolled back and each command runs
+    in its own transaction, and the crashed ones are left unrecorded (to be retried).
+    """
+    try:
+        with svc.session_factory() as session, session.begin():
+            head = lock_log(session)
+            out, fresh = {}, []
+            for cmd in cmds:
+                status, events, new_head = _apply_in(session, cmd, head, svc.rules)
+                out[cmd.command_id] = (status, events)
+                if new_head != head:
+                    fresh += events
+                head = new_head
+            return out, fresh, None
+    except TRANSIENT_DB_ERRORS:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- a bug in a handler: isolate the command
+        if len(cmds) == 1:
+            raise
+        log.exception("a batch of %d commands failed; applying them one by one", len(cmds))
+        out, crash = {}, None
+        for cmd in cmds:
+            try:
+                out[cmd.command_id] = apply_command(cmd, svc)
+            except TRANSIENT_DB_ERRORS:
+                raise
+            except Exception as one:  # noqa: BLE001
+                crash = crash or one
+        return out, [], crash
 
 
 def apply_command(cmd: Command, svc) -> tuple[dict, list[dict]]:
-    """One write-side transaction. Returns (status, events) -- the recorded ones on a re-run."""
+    """One command in its own write-side transaction. Returns (status, events) -- the recorded ones
+    on a re-run."""
     with svc.session_factory() as session, session.begin():
-        head = lock_log(session)
-        done = session.get(ProcessedCommand, cmd.command_id)
-        if done is not None:
-            events = [e.as_dict() for e in session.scalars(
-                select(Event).where(Event.command_id == cmd.command_id).order_by(Event.seq))]
-            return _status(done), events
-        try:
-            outcome = HANDLERS[cmd.type](cmd, session, svc.rules)
-        except Rejected as rejected:
-            row = ProcessedCommand(command_id=cmd.command_id, type=cmd.type, author=cmd.author,
-                                   status="failed", error=rejected.as_dict(), last_seq=0)
-            session.add(row)
-            return _status(row), []
-        new_head = append_events(session, head, outcome.events, cmd.command_id, cmd.author)
+        status, events, _ = _apply_in(session, cmd, lock_log(session), svc.rules)
+        return status, events
+
+
+def _apply_in(session, cmd: Command, head: int, rules) -> tuple[dict, list[dict], int]:
+    """Apply `cmd` inside a transaction that holds the log lock at `head`; returns
+    (status, events, new head): the head moves when the events were appended just now."""
+    done = session.get(ProcessedCommand, cmd.command_id)
+    if done is not None:
+        events = [e.as_dict() for e in session.scalars(
+            select(Event).where(Event.command_id == cmd.command_id).order_by(Event.seq))]
+        return _status(done), events, head
+    try:
+        outcome = HANDLERS[cmd.type](cmd, session, rules)
+    except Rejected as rejected:
         row = ProcessedCommand(command_id=cmd.command_id, type=cmd.type, author=cmd.author,
-                               status="succeeded", result=outcome.result,
-                               last_seq=new_head if outcome.events else 0)
+                               status="failed", error=rejected.as_dict(), last_seq=0)
         session.add(row)
-        events = [{"seq": head + i, "type": e["type"], "data": e["data"], "command_id": cmd.command_id,
-                   "author": cmd.author} for i, e in enumerate(outcome.events, start=1)]
-        return _status(row), events
+        return _status(row), [], head
+    new_head = append_events(session, head, outcome.events, cmd.command_id, cmd.author)
+    row = ProcessedCommand(command_id=cmd.command_id, type=cmd.type, author=cmd.author,
+                           status="succeeded", result=outcome.result,
+                           last_seq=new_head if outcome.events else 0)
+    session.add(row)
+    events = [{"seq": head + i, "type": e["type"], "data": e["data"], "command_id": cmd.command_id,
+               "author": cmd.author} for i, e in enumerate(outcome.events, start=1)]
+    return _status(row), events, new_head
 
 
 def _status(row: ProcessedCommand) -> dict:
@@ -92,15 +165,17 @@ def _status(row: ProcessedCommand) -> dict:
             "error": row.error, "last_seq": row.last_seq}
 
 
-def record_status(r, status: dict) -> None:
-    """The command-outcome read model behind GET /api/commands/<id>."""
-    fields = {"status": status["status"], "author": status["author"]}
-    for key in ("result", "error"):
-        if status.get(key) is not None:
-            fields[key] = json.dumps(status[key])
+def record_statuses(r, statuses: list[dict]) -> None:
+    """The command-outcome read model behind GET /api/commands/<id>; the commands leave the queue."""
     with r.pipeline() as p:
-        p.hset(command_key(status["command_id"]), mapping=fields)
-        p.expire(command_key(status["command_id"]), COMMAND_STATUS_TTL_S)
+        for status in statuses:
+            fields = {"status": status["status"], "author": status["author"]}
+            for key in ("result", "error"):
+                if status.get(key) is not None:
+                    fields[key] = json.dumps(status[key])
+            p.hset(command_key(status["command_id"]), mapping=fields)
+            p.expire(command_key(status["command_id"]), COMMAND_STATUS_TTL_S)
+            p.delete(queued_key(status["command_id"]))
         p.execute()
 
 

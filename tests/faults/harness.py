@@ -9,14 +9,12 @@ import os
 import signal
 from pathlib import Path
 
+from backend.command_queue import enqueue_commands
 from backend.config import Config
 from backend.projections import CHECKPOINT
 from backend.services import build_services
 from tests.support import (PYTHON, Proc, RedisServer, init_db, process_env, sqlite_url, start_web,
                            wait_for)
-
-JOB_FUNC = "worker.jobs.process_command"
-
 
 class FaultStack:
     def __init__(self, tmp_dir, database_url: str | None = None, workers: int = 1, web: bool = True):
@@ -79,10 +77,9 @@ class FaultStack:
         self.web, self.base = start_web(self.env, self.tmp_dir, port=port)
 
     # ---- queue access (what a web process does) --------------------------------------------------
-    def enqueue(self, envelope: dict, job_id: str | None = None):
-        from backend.api import RETRY
-        return self.svc.queue.enqueue(JOB_FUNC, envelope, job_id=job_id or envelope["command_id"],
-                                      retry=RETRY, result_ttl=0, failure_ttl=7 * 24 * 3600)
+    def enqueue(self, *envelopes: dict) -> str:
+        """One RQ job holding `envelopes`, exactly as a web process enqueues commands."""
+        return enqueue_commands(self.svc.queue, list(envelopes), self.svc.config.job_timeout_s)
 
     def queue_idle(self) -> bool:
         q, conn = self.svc.queue, self.svc.rq_redis

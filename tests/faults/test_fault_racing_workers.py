@@ -1,6 +1,6 @@
 """Scenario 5: three workers racing on the same commands and the same projections.
 
-Every command is enqueued twice under two job ids (as a retry racing its original would), three
+Every command is enqueued twice, in two jobs (as a retry racing its original would), three
 `python -m worker` processes take them, and a fourth projector (this test) runs catch-up in a loop
 at the same time. The commands are built so that their serial result does not depend on order:
 unique bodies, each like and follow a new pair, edits and deletes on disjoint posts. So the state
@@ -24,10 +24,12 @@ POSTS_PER_USER = 40
 
 
 def enqueue_twice(stack, cmds: list[tuple[dict, str]]) -> None:
-    for cmd, author in cmds:
-        envelope = cmd | {"author": author}
+    """Each command in two jobs: alone, then again in a job with up to 4 others."""
+    envelopes = [cmd | {"author": author} for cmd, author in cmds]
+    for i, envelope in enumerate(envelopes):
         stack.enqueue(envelope)
-        stack.enqueue(envelope, job_id=f"{cmd['command_id']}-again")
+        if i % 5 == 4 or i == len(envelopes) - 1:
+            stack.enqueue(*envelopes[i - i % 5:i + 1])
 
 
 def applied(stack, cmds) -> bool:

@@ -7,7 +7,7 @@ from rq import Worker
 from sqlalchemy import func, select
 
 from backend import queries
-from backend.api import JOB_FUNC
+from backend.command_queue import enqueue_commands
 from backend.write_models import Event, LogHead, Post, ProcessedCommand
 from tests.support import process_env, read_models_snapshot, start_worker, wait_for
 from worker import jobs
@@ -37,7 +37,7 @@ def test_the_same_envelope_as_two_rq_jobs_is_one_post(app, services, run_worker)
     signup(app, "alice")
     env = envelope("alice", "delivered twice")
     for _ in range(2):  # two jobs, two job ids, one command_id (e.g. a re-enqueue after a crash)
-        services.queue.enqueue(JOB_FUNC, env, job_id=str(uuid.uuid4()))
+        enqueue_commands(services.queue, [env], 30)
     run_worker()
     assert counts(services) == {"posts": 1, "post_events": 1, "processed": 1}
     assert services.queue.failed_job_registry.count == 0  # the second run was no error either

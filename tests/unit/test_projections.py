@@ -153,3 +153,12 @@ def test_no_projection_writes_outside_its_pipeline(mem, kind):
             "user_followed": {"follower": "bob", "followee": "alice"},
             "user_unfollowed": {"follower": "bob", "followee": "alice"}}[kind]
     assert apply(mem, kind, **data).calls  # every projection writes something
+
+
+def test_the_projector_fast_path_splits_a_batch_before_each_event_that_reads_redis():
+    from backend.projector import _chunks
+    kinds = ["post_created", "post_liked", "user_followed", "post_created", "user_unfollowed",
+             "user_followed", "comment_created"]
+    events = [{"seq": i, "type": k} for i, k in enumerate(kinds, start=1)]
+    assert [[e["seq"] for e in c] for c in _chunks(events)] == [[1, 2], [3, 4], [5], [6, 7]]
+    assert _chunks([]) == []

@@ -1,0 +1,116 @@
+"""Several commands per RQ job (backend/command_queue -> worker.jobs.process_commands): one write
+transaction, one projection step, and still every command's own outcome, exactly once."""
+import threading
+import uuid
+
+import pytest
+
+from backend import queries
+from backend.command_queue import enqueue_commands, queued_in
+from backend.handlers import HANDLERS
+from tests.integration.test_social import Net, _assert_counters_match_the_write_db, _random_command
+from tests.support import read_models_snapshot
+from worker import jobs
+
+
+def envelope(author, ctype, payload, command_id=None):
+    return {"command_id": command_id or str(uuid.uuid4()), "type": ctype, "payload": payload,
+            "author": author}
+
+
+def run_batched(net, services, commands, per_job):
+    envs = [envelope(*c) for c in commands]
+    for i in range(0, len(envs), per_job):
+        enqueue_commands(services.queue, envs[i:i + per_job], 30)
+    net.run_worker()
+    return [queries.command_status(services.redis, e["command_id"]) for e in envs]
+
+
+def test_a_random_mix_in_jobs_of_40_matches_the_write_db_and_a_rebuild(app, services, run_worker):
+    """The projector applies a batch's events in few MULTI/EXECs; follows (whose projection reads
+    Redis) must still see the posts queued before them in the same job."""
+    rng = __import__("random").Random(7)
+    handles = ["ann", "ben", "cat", "dan", "eve"]
+    net = Net(app, run_worker, *handles)
+    authors = {}
+    for _ in range(5):
+        cmds = [_random_command(rng, handles, authors) for _ in range(40)]
+        for o in run_batched(net, services, cmds, per_job=40):
+            assert o is not None and o["status"] in ("succeeded", "failed")
+            if "post" in (o.get("result") or {}):
+                authors[o["result"]["post"]["id"]] = o["result"]["post"]["author"]
+    _assert_counters_match_the_write_db(services)
+    live = read_models_snapshot(services.redis, skip=("ripple:projector-lock",))
+    assert not [k for k in services.redis.scan_iter("ripple-queued:*")]  # all left the queue
+    assert services.projector.rebuild() == int(live["ripple:checkpoint"][1])
+    assert read_models_snapshot(services.redis, skip=("ripple:projector-lock",)) == live
+
+
+def test_a_follow_after_a_post_in_the_same_job_backfills_that_post(app, services, run_worker):
+    net = Net(app, run_worker, "ann", "ben")
+    out = run_batched(net, services, [("ben", "create_post", {"body": "first"}),
+                                      ("ann", "follow_user", {"handle": "ben"}),
+                                      ("ben", "create_post", {"body": "second"})], per_job=3)
+    ids = [o["result"]["post"]["id"] for o in (out[0], out[2])]
+    feed = net.clients["ann"].get("/api/feed").get_json()
+    assert [p["id"] for p in feed["posts"]] == ids[::-1]
+
+
+def test_the_same_command_twice_in_one_job_is_one_effect(services, worker_context, app):
+    Net(app, None, "ann")
+    env = envelope("ann", "create_post", {"body": "sent twice"})
+    assert jobs.handle_commands([env, dict(env), env], worker_context) == ["succeeded"]
+    assert queries.profile(services.redis, "ann")["user"]["posts"] == 1
+
+
+def test_a_crashing_command_does_not_take_its_batch_mates_down(services, worker_context, app,
+                                                                monkeypatch):
+    Net(app, None, "ann")
+    working = HANDLERS["like_post"]
+
+    def broken(cmd, session, rules):
+        raise RuntimeError("a bug in a handler")
+    target = envelope("ann", "create_post", {"body": "to like"})
+    jobs.handle_commands([target], worker_context)
+    target_id = queries.command_status(services.redis, target["command_id"])["result"]["post"]["id"]
+    monkeypatch.setitem(HANDLERS, "like_post", broken)
+    envs = [envelope("ann", "create_post", {"body": "before"}),
+            envelope("ann", "like_post", {"post_id": target_id}),
+            envelope("ann", "create_post", {"body": "after"})]
+    with pytest.raises(RuntimeError, match="a bug in a handler"):  # so RQ retries the job
+        jobs.handle_commands(envs, worker_context)
+    statuses = [queries.command_status(services.redis, e["command_id"]) for e in envs]
+    assert statuses[0]["status"] == statuses[2]["status"] == "succeeded"
+    assert statuses[1] is None  # unrecorded: a retry runs it again
+    assert queries.profile(services.redis, "ann")["user"]["posts"] == 3
+    monkeypatch.setitem(HANDLERS, "like_post", working)  # fixed: the retry
+    assert jobs.handle_commands(envs, worker_context) == ["succeeded"] * 3
+    assert queries.profile(services.redis, "ann")["user"]["posts"] == 3
+    assert queries.post_detail(services.redis, target_id)["post"]["likes"] == 1
+
+
+def test_concurrent_posts_are_queued_with_markers_and_each_applied_once(app, services, run_worker):
+    net = Net(app, run_worker, "ann")
+    client = net.clients["ann"]
+    ids = [str(uuid.uuid4()) for _ in range(30)]
+    codes = {}
+
+    def send(cid):
+        r = client.post("/api/commands", json={"command_id": cid, "type": "create_post",
+                                               "payload": {"body": f"concurrent {cid}"}})
+        codes[cid] = (r.status_code, r.get_json())
+
+    threads = [threading.Thread(target=send, args=(cid,)) for cid in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert all(codes[c] == (202, {"command_id": c, "status": "queued"}) for c in ids)
+    held = [queued_in(services.redis, c) for c in ids]
+    assert all(h is not None and h[0] == "ann" for h in held)
+    assert services.queue.count == len({h[1] for h in held}) <= 30
+    assert client.get(f"/api/commands/{ids[0]}").get_json()["status"] == "queued"
+    run_worker()
+    assert all(client.get(f"/api/commands/{c}").get_json()["status"] == "succeeded" for c in ids)
+    assert queries.profile(services.redis, "ann")["user"]["posts"] == 30
+    assert all(queued_in(services.redis, c) is None for c in ids)
