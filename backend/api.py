@@ -9,7 +9,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from . import queries
-from .command_queue import queued_key
+from .command_queue import put_commands, queued_key
 from .commands import ValidationError, clean_command_id, parse_command
 from .http import ApiError, current_user, int_arg, json_body, login_required, services
 from .projections import command_key
@@ -63,7 +63,7 @@ def _pending_status(command_id: str, author: str) -> dict | None:
         return status
     if queued is not None:
         owner, job_id = json.loads(queued)
-        if _job_live(job_id):
+        if job_id is None or _job_live(job_id):  # in the inbox, or taken by a live drain job
             if owner != author:
                 raise _conflict()
             return {"command_id": command_id, "status": "queued"}
@@ -79,7 +79,8 @@ def submit_command():
         raise ApiError(400, err.code, err.message, err.field)
     known = _pending_status(cmd.command_id, cmd.author)
     if known is None:  # new (or lost with the queue): enqueue; the worker makes a re-run harmless
-        services().command_queue.submit(cmd.envelope())
+        svc = services()
+        put_commands(svc.queue, svc.redis, [cmd.envelope()], svc.config.job_timeout_s)
         known = {"command_id": cmd.command_id, "status": "queued"}
     return jsonify(known), 202
 

@@ -1,111 +1,118 @@
-"""Putting commands on the RQ queue -- several per job when they arrive together (group commit).
+"""The command queue: an inbox of commands in Redis, drained in batches by RQ jobs (group commit).
 
-Every accepted command is in Redis before its 202 leaves, inside an RQ job
-`worker.jobs.process_commands(envelopes)`, next to a marker `ripple-queued:<command_id>` that says
-which job holds it and for whom (POST /api/commands and GET /api/commands/<id> read it). The job and
-its markers are written in one MULTI/EXEC.
+POST /api/commands puts the command's envelope at the end of the inbox (a Redis list) together with a
+marker `ripple-queued:<command_id>` (whose it is, and later which job took it), and rings the
+doorbell: when no drain job is waiting, it enqueues one on the RQ queue,
+`worker.jobs.drain_inbox`. A worker running that job takes up to `batch` commands at a time and
+applies them in one write transaction, until the inbox is empty.
 
-Why several commands per job: RQ's own bookkeeping (registries, execution records, status; ~2 ms of
-worker CPU) was the largest single cost of a command, and a worker can apply many commands in one
-write transaction. So the requests of one web process that arrive while an enqueue is in flight wait
-for it and then leave together as the next job (the first of them enqueues it: the "leader"). A lone
-request is enqueued at once -- batching never adds a wait, it only forms under load -- and a request
-never answers before its command is stored, so an acknowledged command cannot be lost with the web
-process. The worker keeps every command's own outcome, idempotency and notification.
+Why not one RQ job per command: RQ's own per-job work (registries, execution records, status; ~2 ms
+of worker CPU here) was the largest single cost of a command, and one transaction per command paid a
+commit each. With the inbox, a batch is whatever arrived while the workers were busy: one command
+when the system is idle (no added wait), dozens under load -- so the cost per command falls exactly
+when the load rises, and latency stays bounded near the maximum rate.
+
+Nothing acknowledged is lost: the command is in Redis before the 202 leaves; a drain job moves a
+batch atomically to its own list `ripple-inbox:taken:<job id>` and empties it only after the batch
+is applied, so a job re-run after its worker died (worker/recovery.py) finds its batch there again.
+Re-applying a command is harmless (processed_commands). Every worker's Watchman also makes sure a
+non-empty inbox always has a drain job (a web process could die between ringing and enqueuing).
 """
 import json
-import threading
 import uuid
-from collections.abc import Callable
 
 from rq import Retry
 
-JOB_FUNC = "worker.jobs.process_commands"
+INBOX = "ripple-inbox"               # envelopes (JSON), oldest first; not "ripple:" (read models)
+DOORBELL = "ripple-inbox:doorbell"   # set while a drain job is waiting to start
+JOB_FUNC = "worker.jobs.drain_inbox"
 RETRY = Retry(max=6, interval=[1, 2, 4, 8, 16, 30])  # transient faults: DB or Redis briefly gone
-KEEP_FAILED_S = 7 * 24 * 3600
-MAX_BATCH = 50
+KEEP_S = 7 * 24 * 3600                               # markers, and failed jobs for inspection
+BATCH = 50                                           # commands per write transaction, at most
 
 
 def queued_key(command_id: str) -> str:
-    # Not under "ripple:": that prefix holds read models, which a rebuild drops and replays.
     return f"ripple-queued:{command_id}"
 
 
-def enqueue_commands(queue, envelopes: list[dict], job_timeout: int) -> str:
-    """One RQ job for `envelopes`, and their markers, in one MULTI/EXEC; returns the job id."""
-    job_id = str(uuid.uuid4())
-    with queue.connection.pipeline() as p:
-        queue.enqueue_call(JOB_FUNC, args=(envelopes,), job_id=job_id, retry=RETRY, result_ttl=0,
-                           failure_ttl=KEEP_FAILED_S, timeout=job_timeout, pipeline=p)
-        for env in envelopes:
-            p.set(queued_key(env["command_id"]), json.dumps([env["author"], job_id]),
-                  ex=KEEP_FAILED_S)
-        p.execute()
-    return job_id
+def taken_key(job_id: str) -> str:
+    return f"ripple-inbox:taken:{job_id}"
 
 
-def queued_in(r, command_id: str) -> tuple[str, str] | None:
-    """(author, job id) of the job a command was put in, if it was."""
+# KEYS: inbox, doorbell, then one marker key per envelope; ARGV: ttl, then (marker, envelope) pairs.
+# Returns 1 when it rang (set the doorbell): the caller then enqueues a drain job.
+_PUT = """
+local ttl = tonumber(ARGV[1])
+for i = 3, #KEYS do
+  redis.call('RPUSH', KEYS[1], ARGV[2 * (i - 2) + 1])
+  redis.call('SET', KEYS[i], ARGV[2 * (i - 2)], 'EX', ttl)
+end
+if redis.call('SET', KEYS[2], '1', 'NX') then return 1 end
+return 0
+"""
+
+# KEYS: inbox, the job's taken list; ARGV: batch size, job id, marker prefix, ttl. Moves the oldest
+# commands to the taken list and records the job in their markers; returns them.
+_TAKE = """
+local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #items == 0 then return items end
+redis.call('LTRIM', KEYS[1], #items, -1)
+redis.call('RPUSH', KEYS[2], unpack(items))
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
+for _, raw in ipairs(items) do
+  local env = cjson.decode(raw)
+  redis.call('SET', ARGV[3] .. env['command_id'], cjson.encode({env['author'], ARGV[2]}),
+             'EX', tonumber(ARGV[4]))
+end
+return items
+"""
+
+
+def put_commands(queue, r, envelopes: list[dict], job_timeout: int) -> None:
+    """Append `envelopes` to the inbox with their markers (one atomic script) and make sure a drain
+    job is coming. `r`: a Redis client (str responses) on the queue's Redis."""
+    keys = [INBOX, DOORBELL] + [queued_key(e["command_id"]) for e in envelopes]
+    args = [KEEP_S]
+    for env in envelopes:
+        args += [json.dumps([env["author"], None]), json.dumps(env)]
+    if r.eval(_PUT, len(keys), *keys, *args):
+        enqueue_drain(queue, job_timeout)
+
+
+def ring(queue, r, job_timeout: int) -> bool:
+    """Enqueue a drain job unless one is already waiting (the doorbell is set); True if it did."""
+    if r.set(DOORBELL, "1", nx=True):
+        enqueue_drain(queue, job_timeout)
+        return True
+    return False
+
+
+def enqueue_drain(queue, job_timeout: int) -> str:
+    job = queue.enqueue_call(JOB_FUNC, job_id=str(uuid.uuid4()), retry=RETRY, result_ttl=0,
+                             failure_ttl=KEEP_S, timeout=job_timeout)
+    return job.id
+
+
+def take(r, job_id: str, batch: int) -> list[dict]:
+    """The next batch for drain job `job_id`: what it took before and did not finish (it was killed
+    and is being re-run), else up to `batch` commands moved from the inbox. [] when there are none."""
+    raw = r.lrange(taken_key(job_id), 0, -1)
+    if not raw:
+        raw = r.eval(_TAKE, 2, INBOX, taken_key(job_id), batch, job_id, queued_key(""), KEEP_S)
+    return [json.loads(x) for x in raw]
+
+
+def done(r, job_id: str) -> None:
+    """The batch taken by `job_id` is applied and recorded."""
+    r.delete(taken_key(job_id))
+
+
+def queued_in(r, command_id: str) -> tuple[str, str | None] | None:
+    """(author, id of the drain job that took it, or None while in the inbox), if queued."""
     raw = r.get(queued_key(command_id))
     return tuple(json.loads(raw)) if raw else None
 
 
-class _Waiting:
-    __slots__ = ("envelope", "ready", "lead", "job_id", "error")
-
-    def __init__(self, envelope: dict):
-        self.envelope, self.ready, self.lead = envelope, threading.Event(), False
-        self.job_id, self.error = None, None
-
-
-class CommandQueue:
-    """Group commit at the queue, for the concurrent requests (threads or greenlets) of one process.
-
-    The first request to arrive while no enqueue is running leads: it enqueues everything waiting
-    (itself first, at most `max_batch`) as one job, wakes those requests, and hands the lead to the
-    first request still waiting, if any.
-    """
-
-    def __init__(self, enqueue: Callable[[list[dict]], str], max_batch: int = MAX_BATCH):
-        """`enqueue(envelopes) -> job id` stores one batch (enqueue_commands, bound to a queue)."""
-        self.enqueue, self.max_batch = enqueue, max_batch
-        self._lock = threading.Lock()
-        self._waiting: list[_Waiting] = []
-        self._leading = False
-
-    def submit(self, envelope: dict) -> str:
-        """Store `envelope` in an RQ job (returns its id) or raise what storing it raised."""
-        me = _Waiting(envelope)
-        with self._lock:
-            self._waiting.append(me)
-            if not self._leading:
-                self._leading = me.lead = True
-        if not me.lead:
-            me.ready.wait()
-        if me.lead:  # we were first, or the previous leader handed over to us
-            self._lead()
-        if me.error is not None:
-            raise me.error
-        return me.job_id
-
-    def _lead(self) -> None:
-        with self._lock:
-            batch, self._waiting = self._waiting[:self.max_batch], self._waiting[self.max_batch:]
-        try:
-            job_id = self.enqueue([w.envelope for w in batch])
-        except Exception as exc:  # noqa: BLE001 -- each request answers with it (503 upstream)
-            for w in batch:
-                w.error = exc
-        else:
-            for w in batch:
-                w.job_id = job_id
-        with self._lock:
-            nxt = self._waiting[0] if self._waiting else None
-            if nxt is None:
-                self._leading = False
-            else:
-                nxt.lead = True
-        for w in batch[1:]:  # batch[0] is this request, the leader
-            w.ready.set()
-        if nxt is not None:
-            nxt.ready.set()
+def depth(r) -> int:
+    """Commands waiting in the inbox (not yet taken by a worker)."""
+    return r.llen(INBOX)

@@ -47,6 +47,7 @@ class Config:
     feed_cap: int = 800
     duplicate_window_s: int = 60
     job_timeout_s: int = 30
+    command_batch: int = 50  # commands a worker applies in one write transaction, at most
     max_content_length: int = 64 * 1024
     ratelimit_enabled: bool = True
     ratelimit_commands: str = "300 per 5 minutes"
@@ -67,6 +68,7 @@ class Config:
             allowed_origins=[o for o in env.get("RIPPLE_ALLOWED_ORIGINS", "").split(",") if o],
             session_cookie_secure=env.get("RIPPLE_SECURE_COOKIES", "") == "1",
             trusted_proxies=int(env.get("RIPPLE_TRUSTED_PROXIES", "0") or 0),
+            command_batch=int(env.get("RIPPLE_COMMAND_BATCH", cls.command_batch)),
             ratelimit_enabled=env.get("RIPPLE_RATELIMIT", "1") != "0",
             ratelimit_commands=env.get("RIPPLE_LIMIT_COMMANDS", cls.ratelimit_commands),
             ratelimit_login=env.get("RIPPLE_LIMIT_LOGIN", cls.ratelimit_login),

@@ -1,7 +1,7 @@
 """GET /healthz: is this web process able to serve, and how far behind is the read side?
 
 Answers JSON for a load balancer or a monitor: 200 when Redis and the write DB both answer, else 503.
-Queue depth (commands waiting for a worker) and read-model lag (log head seq - projector checkpoint)
+Queue depth (commands waiting in the inbox for a worker) and read-model lag (log head seq - projector checkpoint)
 are reported as figures, not as failures: a burst makes both grow for a moment, and the workers
 catch up; a monitor alerts on them staying high.
 """
@@ -10,6 +10,7 @@ import time
 from flask import Blueprint, jsonify
 from sqlalchemy import select
 
+from . import command_queue
 from .http import services
 from .write_models import LogHead
 
@@ -33,7 +34,7 @@ def health_report(svc) -> dict:
     start = time.perf_counter()
     redis_ok, redis_err = _check(svc.redis.ping)
     head, db_err = _check(lambda: _log_head(svc.session_factory))
-    depth, _ = _check(lambda: svc.queue.count) if redis_ok else (None, None)
+    depth, _ = _check(lambda: command_queue.depth(svc.redis)) if redis_ok else (None, None)
     checkpoint, _ = _check(svc.projector.checkpoint) if redis_ok else (None, None)
     lag = None
     if head is not None and redis_ok:

@@ -14,7 +14,7 @@ import click
 from rq import Worker
 
 from .accounts import HandleTaken, signup
-from .command_queue import MAX_BATCH, enqueue_commands
+from .command_queue import put_commands
 from .commands import parse_command
 from .projections import command_key
 
@@ -88,12 +88,13 @@ def _posts(rng: random.Random, handles: list[str], n: int) -> list[tuple]:
 
 
 def enqueue(services, commands: list[tuple]) -> dict[str, str]:
-    """Validate `commands` (author, type, payload) and enqueue them as POST /api/commands does (jobs
-    of up to MAX_BATCH commands); return {command_id: type}."""
+    """Validate `commands` (author, type, payload) and put them in the command inbox as
+    POST /api/commands does; return {command_id: type}."""
     envelopes = [parse_command({"command_id": str(uuid.uuid4()), "type": t, "payload": p}, a)
                  .envelope() for a, t, p in commands]
-    for i in range(0, len(envelopes), MAX_BATCH):
-        enqueue_commands(services.queue, envelopes[i:i + MAX_BATCH], services.config.job_timeout_s)
+    for i in range(0, len(envelopes), 500):
+        put_commands(services.queue, services.redis, envelopes[i:i + 500],
+                     services.config.job_timeout_s)
     return {e["command_id"]: e["type"] for e in envelopes}
 
 

@@ -1,12 +1,10 @@
 """Build the clients a process needs, once, from a Config. Nothing here runs at import time."""
 from dataclasses import dataclass
-from functools import partial
 
 import redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from .command_queue import CommandQueue, enqueue_commands
 from .config import Config
 from .handlers import Rules
 from .projections import Caps
@@ -22,7 +20,6 @@ class Services:
     redis: redis.Redis          # read models (str responses)
     rq_redis: redis.Redis       # the RQ queue (bytes responses, as RQ needs)
     queue: Queue
-    command_queue: CommandQueue  # how commands go on `queue` (several per job under load)
     projector: Projector
     rules: Rules
 
@@ -36,6 +33,5 @@ def build_services(config: Config) -> Services:
                   default_timeout=config.job_timeout_s)
     projector = Projector(r, session_factory, Caps(timeline=config.timeline_cap, feed=config.feed_cap))
     return Services(config, engine, session_factory, r, rq_redis, queue,
-                    CommandQueue(partial(enqueue_commands, queue, job_timeout=config.job_timeout_s)),
                     projector,
                     Rules(duplicate_window_s=config.duplicate_window_s))

@@ -21,7 +21,7 @@ import uuid
 from sqlalchemy import insert, select, update
 from werkzeug.security import generate_password_hash
 
-from backend.command_queue import enqueue_commands
+from backend.command_queue import put_commands
 from backend.commands import Command
 from backend.config import Config
 from backend.projections import feed_key
@@ -75,7 +75,7 @@ def through_worker(svc, last_feed: str, body: str) -> tuple[float, float]:
     poller = threading.Thread(target=poll)
     poller.start()
     t0 = time.perf_counter()
-    enqueue_commands(svc.queue, [env], svc.config.job_timeout_s)
+    put_commands(svc.queue, svc.redis, [env], svc.config.job_timeout_s)
     wait_for(lambda: svc.redis.exists(f"ripple:command:{env['command_id']}"), timeout=60,
              interval=0.0005, what="the worker")
     done = time.perf_counter()

@@ -1,6 +1,6 @@
 """`python -m bench.profile [--jobs 500] [--batch 1]`: where a command's time goes inside the worker (cProfile).
 
-A real RQ SimpleWorker runs in this process (burst) over `--jobs` queued create_post commands (`--batch` per RQ job) against
+A real RQ SimpleWorker runs in this process (burst) over `--jobs` queued create_post commands (`--batch` per transaction) against
 a private Redis and a fresh PostgreSQL database (SQLite if none), under cProfile. Prints the share of
 each step and the round trips per command. cProfile roughly doubles Python-heavy costs: read the
 shares, not the absolute times (the unprofiled ms/command is printed first).
@@ -16,7 +16,7 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from backend import accounts
-from backend.command_queue import enqueue_commands
+from backend.command_queue import put_commands
 from backend.config import Config
 from backend.services import build_services
 from backend.write_models import init_db
@@ -37,27 +37,27 @@ STEPS = [("everything (the RQ worker loop)", "rq/worker/base.py", "work"),
          ("SQL statements (all)", "sqlalchemy/engine/base.py", "_execute_context")]
 
 
-def enqueue(svc, handles, n, batch):
+def enqueue(svc, handles, n):
     envelopes = []
     for i in range(n):
         cid = str(uuid.uuid4())
         envelopes.append({"command_id": cid, "type": "create_post",
                           "payload": {"body": f"profiled {cid}"}, "author": handles[i % len(handles)]})
-    for i in range(0, n, batch):
-        enqueue_commands(svc.queue, envelopes[i:i + batch], 30)
+    put_commands(svc.queue, svc.redis, envelopes, 30)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=500, help="commands to run")
     ap.add_argument("--batch", type=int, default=1,
-                    help="commands per RQ job (1: the cost of a lone command; under load the web "
-                         "process puts up to 50 in one job)")
+                    help="commands per write transaction (1: the cost of a lone command; under load "
+                         "a worker takes up to 50 waiting commands at once)")
     args = ap.parse_args()
     n, batch = args.jobs, args.batch
     server, db = RedisServer().start(), WriteDB()
     try:
-        config = Config(redis_url=server.url, database_url=db.url, secret_key="bench")
+        config = Config(redis_url=server.url, database_url=db.url, secret_key="bench",
+                        command_batch=batch)
         svc = build_services(config)
         init_db(svc.engine)
         jobs.use_context(jobs.WorkerContext(svc, SocketIO(message_queue=server.url,
@@ -67,7 +67,7 @@ def main() -> None:
             accounts.signup(svc.session_factory, svc.projector, h, "password123")
         worker = SimpleWorker([svc.queue], connection=svc.rq_redis, serializer=JSONSerializer)
         for profiled in (False, True):
-            enqueue(svc, handles, n, batch)
+            enqueue(svc, handles, n)
             prof, t, cpu = cProfile.Profile(), time.perf_counter(), time.process_time()
             if profiled:
                 prof.enable()

@@ -57,7 +57,7 @@ def main() -> None:
                               name=name and (f"{name}.{attempt}" if attempt else name),
                               worker_ttl=30, maintenance_interval=MAINTENANCE_INTERVAL_S)
         if watchman is None:  # requeues the jobs of dead workers within seconds
-            watchman = recovery.Watchman(queue, worker.name)
+            watchman = recovery.Watchman(queue, worker.name, config.job_timeout_s)
             watchman.start()
         watchman.worker_name = worker.name
         if _run(worker, args.burst):

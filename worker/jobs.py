@@ -1,4 +1,4 @@
-"""The RQ job: process commands -> one write-side transaction -> project -> record -> notify.
+"""The RQ job: drain the command inbox -> a batch per write transaction -> project -> record -> notify.
 
 Safe to run any number of times for the same command (RQ redelivery, retries, two workers): the
 processed_commands row, written in the same transaction as the effects, turns a second run into
@@ -6,12 +6,14 @@ processed_commands row, written in the same transaction as the effects, turns a 
 """
 import json
 import logging
+import time
 
 from flask_socketio import SocketIO
+from rq import get_current_job
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from backend.command_queue import queued_key
+from backend.command_queue import DOORBELL, depth, done, queued_key, ring, take
 from backend.commands import Command
 from backend.config import Config
 from backend.handlers import HANDLERS, Rejected
@@ -46,13 +48,31 @@ def use_context(ctx: "WorkerContext | None") -> None:
     _context = ctx
 
 
-def process_commands(envelopes: list[dict]) -> dict:
-    """The RQ entry point: the commands one web process enqueued together (backend/command_queue)."""
-    return {"statuses": handle_commands(envelopes, get_context())}
+DRAIN_S = 5.0  # a drain job hands over to a fresh one after this long (well inside the job timeout)
+
+
+def drain_inbox() -> dict:
+    """The RQ job: apply the inbox's commands, a batch per transaction, until it is empty
+    (backend/command_queue). Returns how many commands it applied, in how many batches."""
+    ctx, job = get_context(), get_current_job()
+    r, queue, config = ctx.services.redis, ctx.services.queue, ctx.services.config
+    r.delete(DOORBELL)  # from now on a new command rings for a new job: none waits unseen
+    end, applied, batches = time.monotonic() + DRAIN_S, 0, 0
+    while True:
+        envelopes = take(r, job.id, config.command_batch)
+        if not envelopes:
+            return {"commands": applied, "batches": batches}
+        handle_commands(envelopes, ctx)
+        done(r, job.id)
+        applied, batches = applied + len(envelopes), batches + 1
+        if time.monotonic() > end:  # let other queues and the RQ bookkeeping breathe
+            if depth(r):
+                ring(queue, r, config.job_timeout_s)
+            return {"commands": applied, "batches": batches, "handed_over": True}
 
 
 def process_command(envelope: dict) -> dict:
-    """A job holding one command (what older versions enqueued; tests and tools enqueue it too)."""
+    """A job holding one command, outside the inbox (tools and tests may enqueue it directly)."""
     return handle_command(envelope, get_context())
 
 

@@ -13,6 +13,9 @@ being back in the queue is ALIVE_TTL_S + INTERVAL_S (and STUCK_S + INTERVAL_S fo
 list). Every process that takes jobs from a Ripple queue should run this thread (`python -m worker`
 does): a job running longer than ALIVE_TTL_S in a process without it looks abandoned and is run a
 second time (harmless, but wasted work).
+
+The Watchman is also the command inbox's safety net (serve_inbox): commands waiting with no drain job
+queued, running or scheduled for STUCK_S get one.
 """
 import logging
 import threading
@@ -21,6 +24,8 @@ import time
 from rq.executions import Execution
 from rq.job import JobStatus
 from rq.utils import as_text, parse_composite_key
+
+from backend.command_queue import INBOX, enqueue_drain
 
 log = logging.getLogger("ripple.recovery")
 ALIVE_TTL_S = 3      # a worker whose key is this old is dead
@@ -83,14 +88,37 @@ def recover(queue, seen: dict, now: float | None = None) -> list[str]:
     return requeued
 
 
+def inbox_unserved(queue) -> bool:
+    """Commands wait in the inbox and no drain job is queued, running or due for a retry."""
+    conn = queue.connection
+    return bool(conn.llen(INBOX)) and queue.count == 0 and not any(
+        conn.zcard(key) for key in (queue.started_job_registry.key, queue.scheduled_job_registry.key)
+    ) and not conn.llen(queue.intermediate_queue_key)
+
+
+def serve_inbox(queue, state: dict, job_timeout: int, now: float | None = None) -> bool:
+    """One pass of the inbox safety net: a web process that died between ringing the doorbell and
+    enqueuing the drain job (or a doorbell left set) must not leave commands waiting. True when it
+    enqueued a drain job (after STUCK_S of the inbox being unserved)."""
+    now = time.time() if now is None else now
+    if not inbox_unserved(queue):
+        state.pop("since", None)
+        return False
+    if now - state.setdefault("since", now) < STUCK_S:
+        return False
+    state.pop("since")
+    enqueue_drain(queue, job_timeout)
+    return True
+
+
 class Watchman:
     """The thread each worker process runs: its alive key, and recovery passes over `queue`.
 
     `worker_name` may change while it runs (`python -m worker` starts a fresh RQ worker, under a new
     name, when the previous one quit on a lost Redis connection)."""
 
-    def __init__(self, queue, worker_name: str):
-        self.queue, self.worker_name = queue, worker_name
+    def __init__(self, queue, worker_name: str, job_timeout: int = 30):
+        self.queue, self.worker_name, self.job_timeout = queue, worker_name, job_timeout
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self._loop, name="ripple-recovery", daemon=True)
@@ -98,12 +126,14 @@ class Watchman:
         return thread
 
     def _loop(self) -> None:
-        seen: dict = {}
+        seen, inbox = {}, {}
         while True:
             try:
                 mark_alive(self.queue.connection, self.worker_name)
                 for job_id in recover(self.queue, seen):
                     log.warning("requeued abandoned job %s", job_id)
+                if serve_inbox(self.queue, inbox, self.job_timeout):
+                    log.warning("commands waited in the inbox with no drain job: enqueued one")
             except Exception as exc:  # noqa: BLE001 -- Redis briefly gone: try again next tick
                 log.warning("recovery pass failed: %s", exc)
             time.sleep(INTERVAL_S)

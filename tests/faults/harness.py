@@ -9,7 +9,7 @@ import os
 import signal
 from pathlib import Path
 
-from backend.command_queue import enqueue_commands
+from backend.command_queue import depth, put_commands, taken_key
 from backend.config import Config
 from backend.projections import CHECKPOINT
 from backend.services import build_services
@@ -77,13 +77,18 @@ class FaultStack:
         self.web, self.base = start_web(self.env, self.tmp_dir, port=port)
 
     # ---- queue access (what a web process does) --------------------------------------------------
-    def enqueue(self, *envelopes: dict) -> str:
-        """One RQ job holding `envelopes`, exactly as a web process enqueues commands."""
-        return enqueue_commands(self.svc.queue, list(envelopes), self.svc.config.job_timeout_s)
+    def enqueue(self, *envelopes: dict) -> None:
+        """Put `envelopes` in the command inbox, exactly as a web process does."""
+        put_commands(self.svc.queue, self.svc.redis, list(envelopes), self.svc.config.job_timeout_s)
+
+    def queued_commands(self) -> int:
+        """Commands in the inbox or taken by a drain job and not yet applied."""
+        return depth(self.r) + sum(self.r.llen(k) for k in self.r.scan_iter(taken_key("*")))
 
     def queue_idle(self) -> bool:
         q, conn = self.svc.queue, self.svc.rq_redis
-        return (q.count == 0 and conn.zcard(q.started_job_registry.key) == 0
+        return (self.queued_commands() == 0 and q.count == 0
+                and conn.zcard(q.started_job_registry.key) == 0
                 and conn.zcard(q.scheduled_job_registry.key) == 0
                 and conn.llen(q.intermediate_queue_key) == 0)
 

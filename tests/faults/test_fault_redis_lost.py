@@ -69,7 +69,7 @@ def test_redis_restarted_empty_mid_stream(fault_stack):
     release_workers(stack)  # ... and Redis dies while they are busy draining the backlog
     time.sleep(0.02)
     before = set(accepted_by_author(clients))
-    backlog = stack.svc.queue.count
+    backlog = stack.queued_commands()
     stack.restart_redis_empty()
     restarted = time.monotonic()
     try:
@@ -135,7 +135,7 @@ def test_pending_post_survives_redis_restart_in_the_browser(fault_stack, browser
                                  " return {command_id: c.command_id, type: c.type,"
                                  " payload: c.payload}; }")
         cid = envelope["command_id"]
-        wait_for(lambda: stack.svc.queue.count == 1, what="the command waiting in the queue")
+        wait_for(lambda: stack.queued_commands() == 1, what="the command waiting in the queue")
 
         stack.restart_redis_empty()
         restarted = time.monotonic()

@@ -1,12 +1,12 @@
-"""Several commands per RQ job (backend/command_queue -> worker.jobs.process_commands): one write
-transaction, one projection step, and still every command's own outcome, exactly once."""
+"""The command inbox, drained in batches (backend/command_queue -> worker.jobs.drain_inbox): one write
+transaction and few MULTI/EXECs per batch, and still every command's own outcome, exactly once."""
 import threading
 import uuid
 
 import pytest
 
 from backend import queries
-from backend.command_queue import enqueue_commands, queued_in
+from backend.command_queue import (INBOX, depth, put_commands, queued_in, take, taken_key)
 from backend.handlers import HANDLERS
 from tests.integration.test_social import Net, _assert_counters_match_the_write_db, _random_command
 from tests.support import read_models_snapshot
@@ -18,15 +18,16 @@ def envelope(author, ctype, payload, command_id=None):
             "author": author}
 
 
-def run_batched(net, services, commands, per_job):
+def run_batched(net, services, commands):
+    """Put `commands` in the inbox at once (as under load), then run a real worker: one batch."""
     envs = [envelope(*c) for c in commands]
-    for i in range(0, len(envs), per_job):
-        enqueue_commands(services.queue, envs[i:i + per_job], 30)
+    put_commands(services.queue, services.redis, envs, 30)
+    assert services.queue.count == 1  # one drain job for all of them
     net.run_worker()
     return [queries.command_status(services.redis, e["command_id"]) for e in envs]
 
 
-def test_a_random_mix_in_jobs_of_40_matches_the_write_db_and_a_rebuild(app, services, run_worker):
+def test_a_random_mix_in_batches_of_40_matches_the_write_db_and_a_rebuild(app, services, run_worker):
     """The projector applies a batch's events in few MULTI/EXECs; follows (whose projection reads
     Redis) must still see the posts queued before them in the same job."""
     rng = __import__("random").Random(7)
@@ -35,7 +36,7 @@ def test_a_random_mix_in_jobs_of_40_matches_the_write_db_and_a_rebuild(app, serv
     authors = {}
     for _ in range(5):
         cmds = [_random_command(rng, handles, authors) for _ in range(40)]
-        for o in run_batched(net, services, cmds, per_job=40):
+        for o in run_batched(net, services, cmds):
             assert o is not None and o["status"] in ("succeeded", "failed")
             if "post" in (o.get("result") or {}):
                 authors[o["result"]["post"]["id"]] = o["result"]["post"]["author"]
@@ -50,7 +51,7 @@ def test_a_follow_after_a_post_in_the_same_job_backfills_that_post(app, services
     net = Net(app, run_worker, "ann", "ben")
     out = run_batched(net, services, [("ben", "create_post", {"body": "first"}),
                                       ("ann", "follow_user", {"handle": "ben"}),
-                                      ("ben", "create_post", {"body": "second"})], per_job=3)
+                                      ("ben", "create_post", {"body": "second"})])
     ids = [o["result"]["post"]["id"] for o in (out[0], out[2])]
     feed = net.clients["ann"].get("/api/feed").get_json()
     assert [p["id"] for p in feed["posts"]] == ids[::-1]
@@ -106,11 +107,35 @@ def test_concurrent_posts_are_queued_with_markers_and_each_applied_once(app, ser
     for t in threads:
         t.join(10)
     assert all(codes[c] == (202, {"command_id": c, "status": "queued"}) for c in ids)
-    held = [queued_in(services.redis, c) for c in ids]
-    assert all(h is not None and h[0] == "ann" for h in held)
-    assert services.queue.count == len({h[1] for h in held}) <= 30
+    assert [queued_in(services.redis, c) for c in ids] == [("ann", None)] * 30  # in the inbox
+    assert depth(services.redis) == 30 and services.queue.count == 1  # one drain job
     assert client.get(f"/api/commands/{ids[0]}").get_json()["status"] == "queued"
     run_worker()
     assert all(client.get(f"/api/commands/{c}").get_json()["status"] == "succeeded" for c in ids)
     assert queries.profile(services.redis, "ann")["user"]["posts"] == 30
     assert all(queued_in(services.redis, c) is None for c in ids)
+
+
+def test_a_killed_drain_job_finds_its_batch_again_and_markers_name_it(services):
+    envs = [envelope("ann", "create_post", {"body": f"b{i}"}) for i in range(5)]
+    put_commands(services.queue, services.redis, envs, 30)
+    first = take(services.redis, "job-a", 3)
+    assert [e["command_id"] for e in first] == [e["command_id"] for e in envs[:3]]
+    assert queued_in(services.redis, envs[0]["command_id"]) == ("ann", "job-a")
+    assert queued_in(services.redis, envs[4]["command_id"]) == ("ann", None)
+    assert take(services.redis, "job-a", 3) == first  # re-run after a kill: the same batch
+    assert [e["command_id"] for e in take(services.redis, "job-b", 3)] == \
+        [e["command_id"] for e in envs[3:]]  # another job takes the rest, never the same
+    assert services.redis.llen(INBOX) == 0 and services.redis.llen(taken_key("job-a")) == 3
+
+
+def test_the_watchman_gives_an_unserved_inbox_a_drain_job(services):
+    from worker.recovery import STUCK_S, serve_inbox
+    put_commands(services.queue, services.redis, [envelope("ann", "create_post", {"body": "x"})], 30)
+    services.queue.empty()  # as if the web process died between ringing and enqueuing
+    state = {}
+    assert not serve_inbox(services.queue, state, 30, now=100.0)  # noticed, not yet stuck
+    assert not serve_inbox(services.queue, state, 30, now=100.0 + STUCK_S / 2)
+    assert serve_inbox(services.queue, state, 30, now=100.0 + STUCK_S)
+    assert services.queue.count == 1
+    assert not serve_inbox(services.queue, {}, 30, now=200.0)  # a job is queued: nothing to do

@@ -7,7 +7,7 @@ from rq import Worker
 from sqlalchemy import func, select
 
 from backend import queries
-from backend.command_queue import enqueue_commands
+from backend.command_queue import put_commands
 from backend.write_models import Event, LogHead, Post, ProcessedCommand
 from tests.support import process_env, read_models_snapshot, start_worker, wait_for
 from worker import jobs
@@ -36,8 +36,8 @@ def counts(services):
 def test_the_same_envelope_as_two_rq_jobs_is_one_post(app, services, run_worker):
     signup(app, "alice")
     env = envelope("alice", "delivered twice")
-    for _ in range(2):  # two jobs, two job ids, one command_id (e.g. a re-enqueue after a crash)
-        enqueue_commands(services.queue, [env], 30)
+    for _ in range(2):  # queued twice, one command_id (e.g. a re-send after a crash)
+        put_commands(services.queue, services.redis, [env], 30)
     run_worker()
     assert counts(services) == {"posts": 1, "post_events": 1, "processed": 1}
     assert services.queue.failed_job_registry.count == 0  # the second run was no error either
@@ -111,7 +111,8 @@ def test_two_worker_processes_apply_every_command_exactly_once(app, services, da
         for w in workers:
             w.stop()
     assert all(s["status"] == "succeeded" for s in statuses), statuses
-    assert len(done) == 2 and all(n > 0 for n in done.values()) and sum(done.values()) == 200, done
+    # Drain jobs, not commands: each takes what waits in the inbox. Both workers drained some.
+    assert len(done) == 2 and all(n > 0 for n in done.values()), done
 
     with services.session_factory() as s:
         seqs = list(s.scalars(select(Event.seq).order_by(Event.seq)))

@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from backend.command_queue import depth
+
 WRITES = ["/api/signup", "/api/login", "/api/commands"]
 
 
@@ -85,7 +87,7 @@ def _command(body: str) -> bytes:
 def test_a_lone_surrogate_escape_is_a_400(logged_in, services, path, raw):
     """Valid JSON, but no database or Redis can store it: found crashing scrypt (500) and the worker."""
     _error(logged_in.post(path, data=raw, content_type="application/json"), 400, "invalid_unicode")
-    assert services.queue.count == 0
+    assert services.queue.count == 0 and depth(services.redis) == 0
 
 
 @pytest.mark.parametrize("path", WRITES + ["/api/logout"])

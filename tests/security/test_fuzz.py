@@ -16,6 +16,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
                                                status_code_conformance)
 
+from backend.command_queue import depth
 from backend.projections import command_key
 
 EXAMPLES = 50  # per operation and generation mode
@@ -88,7 +89,8 @@ def test_every_api_operation_fuzzed_from_the_openapi_document(app, client, servi
           f"accepted and run by the worker ({outcomes.count('succeeded')} succeeded), "
           f"{len(failed)} worker crashes")
     assert tally.get(5, 0) == 0
-    assert len(failed) == 0 and services.queue.count == 0, failed.get_job_ids()
+    assert len(failed) == 0 and services.queue.count == 0 and depth(services.redis) == 0, \
+        failed.get_job_ids()
     assert outcomes and set(outcomes) <= {"succeeded", "failed"}
 
 
