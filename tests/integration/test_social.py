@@ -231,7 +231,7 @@ def test_each_tab_hears_only_what_concerns_it(services, run_worker, database_url
                                   "command_succeeded", "command_succeeded"]
         assert names["dave"] == ["post_created", "user_followed", "command_failed",
                                  "command_succeeded"]
-        carol = dict(heard["carol"][:2])
+        carol = dict(heard["carol"][1:3])
         assert (carol["comment_created"]["comments"], carol["post_liked"]["likes"]) == (1, 1)
         assert dict(heard["dave"])["user_followed"]["followee_followers"] == 2
     finally:
