@@ -35,7 +35,11 @@ class Rules:
 
 
 def _user(session: Session, handle: str) -> User:
-    user = session.scalar(select(User).where(User.handle == handle))
+    # Remembered for the transaction: a batch of commands looks up the same authors again and again.
+    known = session.info.setdefault("users_by_handle", {})
+    user = known.get(handle)
+    if user is None:
+        user = known[handle] = session.scalar(select(User).where(User.handle == handle))
     if user is None:
         raise Rejected("user_not_found", f"No user @{handle}.")
     return user

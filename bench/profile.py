@@ -25,7 +25,7 @@ from tests.support import RedisServer
 from worker import jobs
 
 STEPS = [("everything (the RQ worker loop)", "rq/worker/base.py", "work"),
-         ("Ripple job: process_commands", "worker/jobs.py", "process_commands"),
+         ("Ripple job: drain_inbox", "worker/jobs.py", "drain_inbox"),
          ("  write transaction (apply_commands)", "worker/jobs.py", "apply_commands"),
          ("    lock_log (log-head row lock)", "backend/write_models.py", "lock_log"),
          ("    handler (business rules)", "backend/handlers.py", "create_post"),

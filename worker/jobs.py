@@ -20,7 +20,7 @@ from backend.handlers import HANDLERS, Rejected
 from backend.notifications import messages_for_event, outcome_message
 from backend.projections import command_key
 from backend.services import build_services
-from backend.write_models import Event, ProcessedCommand, append_events, lock_log
+from backend.write_models import Event, ProcessedCommand, append_events, lock_log, set_log_head
 
 log = logging.getLogger("ripple.worker")
 COMMAND_STATUS_TTL_S = 7 * 24 * 3600
@@ -120,14 +120,18 @@ def apply_commands(cmds: list[Command], svc) -> tuple[dict, list[dict], Exceptio
     """
     try:
         with svc.session_factory() as session, session.begin():
-            head = lock_log(session)
+            start = head = lock_log(session)
+            recorded = {row.command_id: row for row in session.scalars(select(ProcessedCommand).where(
+                ProcessedCommand.command_id.in_([c.command_id for c in cmds])))}
             out, fresh = {}, []
             for cmd in cmds:
-                status, events, new_head = _apply_in(session, cmd, head, svc.rules)
+                status, events, new_head = _apply_in(session, cmd, head, svc.rules, recorded)
                 out[cmd.command_id] = (status, events)
                 if new_head != head:
                     fresh += events
                 head = new_head
+            if head != start:
+                set_log_head(session, head)  # once for the batch
             return out, fresh, None
     except TRANSIENT_DB_ERRORS:
         raise
@@ -154,10 +158,15 @@ def apply_command(cmd: Command, svc) -> tuple[dict, list[dict]]:
         return status, events
 
 
-def _apply_in(session, cmd: Command, head: int, rules) -> tuple[dict, list[dict], int]:
+def _apply_in(session, cmd: Command, head: int, rules,
+              batch_recorded: dict | None = None) -> tuple[dict, list[dict], int]:
     """Apply `cmd` inside a transaction that holds the log lock at `head`; returns
-    (status, events, new head): the head moves when the events were appended just now."""
-    done = session.get(ProcessedCommand, cmd.command_id)
+    (status, events, new head): the head moves when the events were appended just now.
+    In a batch, `batch_recorded` holds the batch's processed_commands rows, looked up at once, and the
+    caller moves the log head row once at the end."""
+    batch = batch_recorded is not None
+    done = (batch_recorded.get(cmd.command_id) if batch
+            else session.get(ProcessedCommand, cmd.command_id))
     if done is not None:
         events = [e.as_dict() for e in session.scalars(
             select(Event).where(Event.command_id == cmd.command_id).order_by(Event.seq))]
@@ -169,7 +178,8 @@ def _apply_in(session, cmd: Command, head: int, rules) -> tuple[dict, list[dict]
                                status="failed", error=rejected.as_dict(), last_seq=0)
         session.add(row)
         return _status(row), [], head
-    new_head = append_events(session, head, outcome.events, cmd.command_id, cmd.author)
+    new_head = append_events(session, head, outcome.events, cmd.command_id, cmd.author,
+                             move_head=not batch)
     row = ProcessedCommand(command_id=cmd.command_id, type=cmd.type, author=cmd.author,
                            status="succeeded", result=outcome.result,
                            last_seq=new_head if outcome.events else 0)
