@@ -16,13 +16,14 @@ import time
 
 import redis
 import requests
+from sqlalchemy import select
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from bench import seed
 from bench.clients import cpu_seconds
 from bench.common import Stack, child_pids, median, postgres_pids, row
-from backend.write_models import make_engine
+from backend.write_models import StoreIdentity, make_engine
 
 SIZES = {"full": (10_000, 100_000, 500_000, 500_000), "quick": (1_000, 10_000, 50_000, 50_000)}
 VIEWER = "u00001"
@@ -95,6 +96,8 @@ def run(quick: bool = False) -> list[dict]:
         t = time.perf_counter()
         world = seed.make_world(users, posts, likes, follows)
         engine = make_engine(stack.db.url)
+        with engine.connect() as conn:  # made by init-db (Stack)
+            store_id = conn.execute(select(StoreIdentity.store_id)).scalar_one()
         failed = []
 
         def load_db():
@@ -104,7 +107,7 @@ def run(quick: bool = False) -> list[dict]:
                 failed.append(exc)
         writer = threading.Thread(target=load_db)
         writer.start()  # the write DB loads while Redis projects: two servers, both busy
-        seed.project(redis.Redis.from_url(stack.redis.url, decode_responses=True), world)
+        seed.project(redis.Redis.from_url(stack.redis.url, decode_responses=True), world, store_id)
         writer.join()
         engine.dispose()
         if failed:

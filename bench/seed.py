@@ -12,7 +12,7 @@ import time
 
 from sqlalchemy import insert, text, update
 
-from backend.projections import CHECKPOINT, PROJECTIONS, Caps
+from backend.projections import CHECKPOINT, PROJECTIONS, STORE, Caps
 from backend.write_models import Event, Follow, Like, LogHead, Post, User
 
 PW_HASH = "scrypt:32768:8:1$bench$not-a-real-hash"  # nobody logs in with a password here
@@ -119,8 +119,9 @@ class _NoPostsYet:
         return getattr(self.r, name)
 
 
-def project(r, world: dict, caps: Caps = Caps(), chunk: int = 5000) -> int:
-    """Apply every event with the real projection functions, `chunk` events per pipeline."""
+def project(r, world: dict, store_id: str, caps: Caps = Caps(), chunk: int = 5000) -> int:
+    """Apply every event with the real projection functions, `chunk` events per pipeline, and label
+    the read models with the write DB's identity (else the app would drop and replay them)."""
     seq, reader = 0, _NoPostsYet(r)
     p = r.pipeline(transaction=False)
     for seq, (kind, data, author) in enumerate(events_of(world), start=1):
@@ -133,5 +134,6 @@ def project(r, world: dict, caps: Caps = Caps(), chunk: int = 5000) -> int:
         if seq % chunk == 0:
             p.execute()
     p.set(CHECKPOINT, seq)
+    p.set(STORE, store_id)
     p.execute()
     return seq
