@@ -9,7 +9,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from . import queries
-from .command_queue import put_commands, queued_key
+from .command_queue import put_commands, queued_key, submit
 from .commands import ValidationError, clean_command_id, parse_command
 from .http import ApiError, current_user, int_arg, json_body, login_required, services
 from .projections import command_key
@@ -50,20 +50,18 @@ def _conflict():
                     "command_id")
 
 
-def _pending_status(command_id: str, author: str) -> dict | None:
-    """What we know of a command: its recorded outcome, else its live job, else nothing."""
-    with services().redis.pipeline(transaction=False) as p:  # one round trip for both
-        p.hgetall(command_key(command_id))
-        p.get(queued_key(command_id))
-        outcome, queued = p.execute()
+def _known(command_id: str, author: str, outcome: dict | None,
+           queued: tuple[str, str | None] | None) -> dict | None:
+    """What we know of a command: its recorded outcome, else "queued" while it waits in the inbox
+    or its drain job lives, else nothing (lost with Redis, or its job failed for good)."""
     status = queries.parse_command_status(command_id, outcome)
     if status is not None:
         if status.pop("author", author) != author:
             raise _conflict()
         return status
     if queued is not None:
-        owner, job_id = json.loads(queued)
-        if job_id is None or _job_live(job_id):  # in the inbox, or taken by a live drain job
+        owner, job_id = queued
+        if job_id is None or _job_live(job_id):
             if owner != author:
                 raise _conflict()
             return {"command_id": command_id, "status": "queued"}
@@ -77,11 +75,16 @@ def submit_command():
         cmd = parse_command(json_body(), author=current_user())
     except ValidationError as err:
         raise ApiError(400, err.code, err.message, err.field)
-    known = _pending_status(cmd.command_id, cmd.author)
-    if known is None:  # new (or lost with the queue): enqueue; the worker makes a re-run harmless
-        svc = services()
+    svc, queued = services(), {"command_id": cmd.command_id, "status": "queued"}
+    kind, value = submit(svc.queue, svc.redis, cmd.envelope(), command_key(cmd.command_id),
+                         svc.config.job_timeout_s)
+    if kind == "put":  # the usual case: new, now in the inbox
+        return jsonify(queued), 202
+    outcome, marker = (value, None) if kind == "recorded" else (None, value)
+    known = _known(cmd.command_id, cmd.author, outcome, marker)
+    if known is None:  # its job failed for good: queue it again (re-running a command is harmless)
         put_commands(svc.queue, svc.redis, [cmd.envelope()], svc.config.job_timeout_s)
-        known = {"command_id": cmd.command_id, "status": "queued"}
+        known = queued
     return jsonify(known), 202
 
 
@@ -92,7 +95,11 @@ def command_status(command_id):
         command_id = clean_command_id(command_id)
     except ValidationError as err:
         raise ApiError(400, err.code, err.message, err.field)
-    status = _pending_status(command_id, current_user())
+    with services().redis.pipeline(transaction=False) as p:  # one round trip for both
+        p.hgetall(command_key(command_id))
+        p.get(queued_key(command_id))
+        outcome, marker = p.execute()
+    status = _known(command_id, current_user(), outcome, tuple(json.loads(marker)) if marker else None)
     if status is None:
         raise ApiError(404, "command_not_found", "No such command (or it was lost: send it again).")
     return jsonify(status)

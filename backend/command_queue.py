@@ -51,6 +51,20 @@ if redis.call('SET', KEYS[2], '1', 'NX') then return 1 end
 return 0
 """
 
+# KEYS: outcome hash, marker, inbox, doorbell; ARGV: ttl, marker value, envelope. What POST
+# /api/commands needs in one round trip: the command's recorded outcome, else its marker, else it is
+# put in the inbox (and the doorbell rung, 1, or not, 0).
+_SUBMIT = """
+local outcome = redis.call('HGETALL', KEYS[1])
+if #outcome > 0 then return {'recorded', outcome} end
+local marker = redis.call('GET', KEYS[2])
+if marker then return {'queued', marker} end
+redis.call('RPUSH', KEYS[3], ARGV[3])
+redis.call('SET', KEYS[2], ARGV[2], 'EX', tonumber(ARGV[1]))
+if redis.call('SET', KEYS[4], '1', 'NX') then return {'put', 1} end
+return {'put', 0}
+"""
+
 # KEYS: inbox, the job's taken list; ARGV: batch size, job id, marker prefix, ttl. Moves the oldest
 # commands to the taken list and records the job in their markers; returns them.
 _TAKE = """
@@ -77,6 +91,21 @@ def put_commands(queue, r, envelopes: list[dict], job_timeout: int) -> None:
         args += [json.dumps([env["author"], None]), json.dumps(env)]
     if r.eval(_PUT, len(keys), *keys, *args):
         enqueue_drain(queue, job_timeout)
+
+
+def submit(queue, r, envelope: dict, outcome_key: str, job_timeout: int) -> tuple[str, object]:
+    """A new command goes in the inbox unless it is known -- one round trip. Returns
+    ("recorded", outcome hash), ("queued", (author, job id or None)) or ("put", None)."""
+    marker = json.dumps([envelope["author"], None])
+    kind, value = r.eval(_SUBMIT, 4, outcome_key, queued_key(envelope["command_id"]), INBOX,
+                         DOORBELL, KEEP_S, marker, json.dumps(envelope))
+    if kind == "recorded":
+        return kind, dict(zip(value[::2], value[1::2]))
+    if kind == "queued":
+        return kind, tuple(json.loads(value))
+    if value:
+        enqueue_drain(queue, job_timeout)
+    return "put", None
 
 
 def ring(queue, r, job_timeout: int) -> bool:

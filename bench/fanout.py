@@ -29,6 +29,7 @@ from backend.services import build_services
 from backend.write_models import Event, Follow, LogHead, User, init_db, lock_log
 from tests.support import RedisServer, process_env, sqlite_url, start_worker, wait_for
 from worker import jobs
+from worker.emitter import make_emitter
 
 AUTHOR = "author"
 
@@ -131,9 +132,7 @@ def main() -> None:
         handles = build_world(svc, args.followers)
         setup_s = time.perf_counter() - t
         last_feed = feed_key(handles[-1])
-        from flask_socketio import SocketIO
-        ctx = jobs.WorkerContext(svc, SocketIO(message_queue=server.url,
-                                                channel=config.socketio_channel))
+        ctx = jobs.WorkerContext(svc, make_emitter(server.url, config.socketio_channel))
         parts = [in_process(ctx, f"in-process post {i}") for i in range(args.posts + 1)][1:]
 
         worker = start_worker(process_env(server.url, db_url), tmp, name="bench")

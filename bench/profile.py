@@ -11,7 +11,6 @@ import pstats
 import time
 import uuid
 
-from flask_socketio import SocketIO
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
@@ -23,6 +22,7 @@ from backend.write_models import init_db
 from bench.common import WriteDB
 from tests.support import RedisServer
 from worker import jobs
+from worker.emitter import make_emitter
 
 STEPS = [("everything (the RQ worker loop)", "rq/worker/base.py", "work"),
          ("Ripple job: drain_inbox", "worker/jobs.py", "drain_inbox"),
@@ -60,8 +60,7 @@ def main() -> None:
                         command_batch=batch)
         svc = build_services(config)
         init_db(svc.engine)
-        jobs.use_context(jobs.WorkerContext(svc, SocketIO(message_queue=server.url,
-                                                          channel=config.socketio_channel)))
+        jobs.use_context(jobs.WorkerContext(svc, make_emitter(server.url, config.socketio_channel)))
         handles = [f"prof{i}" for i in range(8)]
         for h in handles:
             accounts.signup(svc.session_factory, svc.projector, h, "password123")

@@ -8,7 +8,6 @@ import json
 import logging
 import time
 
-from flask_socketio import SocketIO
 from rq import get_current_job
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -21,6 +20,7 @@ from backend.notifications import messages_for_event, outcome_message
 from backend.projections import command_key
 from backend.services import build_services
 from backend.write_models import Event, ProcessedCommand, append_events, lock_log, set_log_head
+from worker.emitter import batched, make_emitter
 
 log = logging.getLogger("ripple.worker")
 COMMAND_STATUS_TTL_S = 7 * 24 * 3600
@@ -37,7 +37,7 @@ def get_context() -> WorkerContext:
     global _context
     if _context is None:
         config = Config.from_env()
-        emitter = SocketIO(message_queue=config.redis_url, channel=config.socketio_channel)
+        emitter = make_emitter(config.redis_url, config.socketio_channel)
         _context = WorkerContext(build_services(config), emitter)
     return _context
 
@@ -99,9 +99,10 @@ def handle_commands(envelopes: list[dict], ctx: WorkerContext) -> list[str]:
                if last else svc.projector.checkpoint() or 0)
     done = [e for e in envelopes if e["command_id"] in applied]
     record_statuses(svc.redis, [applied[e["command_id"]][0] for e in done])
-    for env in done:
-        status, events = applied[env["command_id"]]
-        notify(ctx.emitter, svc.redis, env, status, events, version)
+    with batched(ctx.emitter):
+        for env in done:
+            status, events = applied[env["command_id"]]
+            notify(ctx.emitter, svc.redis, env, status, events, version)
     if crash is not None:
         raise crash
     return [applied[e["command_id"]][0]["status"] for e in envelopes]
@@ -135,7 +136,7 @@ def apply_commands(cmds: list[Command], svc) -> tuple[dict, list[dict], Exceptio
             return out, fresh, None
     except TRANSIENT_DB_ERRORS:
         raise
-    except Exception as exc:  # noqa: BLE001 -- a bug in a handler: isolate the command
+    except Exception:  # noqa: BLE001 -- a bug in a handler: isolate the command
         if len(cmds) == 1:
             raise
         log.exception("a batch of %d commands failed; applying them one by one", len(cmds))

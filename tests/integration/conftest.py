@@ -1,11 +1,11 @@
 """Integration tier: real Redis, real write DB (SQLite and PostgreSQL), a real RQ worker."""
 import pytest
-from flask_socketio import SocketIO
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from tests.support import sqlite_url
 from worker import jobs
+from worker.emitter import make_emitter
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -17,8 +17,7 @@ def database_url(request, tmp_path):
 
 @pytest.fixture
 def worker_context(services):
-    emitter = SocketIO(message_queue=services.config.redis_url,
-                       channel=services.config.socketio_channel)
+    emitter = make_emitter(services.config.redis_url, services.config.socketio_channel)
     ctx = jobs.WorkerContext(services, emitter)
     jobs.use_context(ctx)
     yield ctx

@@ -139,3 +139,25 @@ def test_the_watchman_gives_an_unserved_inbox_a_drain_job(services):
     assert serve_inbox(services.queue, state, 30, now=100.0 + STUCK_S)
     assert services.queue.count == 1
     assert not serve_inbox(services.queue, {}, 30, now=200.0)  # a job is queued: nothing to do
+
+
+def test_a_batch_of_emits_is_published_in_one_go_and_in_order(services):
+    import json as _json
+
+    import redis
+
+    from worker.emitter import batched, make_emitter
+    emitter = make_emitter(services.config.redis_url, "batch-test")
+    sub = redis.Redis.from_url(services.config.redis_url).pubsub(ignore_subscribe_messages=True)
+    sub.subscribe("batch-test")
+    assert sub.get_message(timeout=1) is None  # (consumes the subscribe confirmation)
+    with batched(emitter):
+        for i in range(5):
+            emitter.emit("post_created", {"i": i}, to=["timeline"])
+        assert sub.get_message(timeout=0.1) is None  # held until the batch ends
+    got = [_json.loads(sub.get_message(timeout=2)["data"]) for _ in range(5)]
+    assert [(m["event"], m["data"][0]["i"], m["room"]) for m in got] == \
+        [("post_created", i, ["timeline"]) for i in range(5)]
+    emitter.emit("post_created", {"i": 9}, to=["timeline"])  # outside a batch: at once
+    assert _json.loads(sub.get_message(timeout=2)["data"])["data"][0]["i"] == 9
+    sub.close()
