@@ -38,18 +38,22 @@ def _bare_round(bare, n) -> float:
 def throughput(stack, bare, listener, posters, n, rounds) -> dict:
     _ripple_round(stack, listener, posters, 40)  # warm-up: connections, caches, JIT-free paths
     _bare_round(bare, 40)
-    ripple, base, cpu, bare_cpu = [], [], {"workers": [], "web": []}, []
+    ripple, base, cpu, bare_cpu = [], [], {"workers": [], "web": [], "client": []}, []
+    bare_client = []
     workers, web = [w.pid for w in stack.workers], child_pids(stack.web.pid)
     for _ in range(rounds):  # alternate, so both see the same machine
-        before = cpu_seconds(bare.pids())
+        before, client = cpu_seconds(bare.pids()), time.process_time()
         base.append(_bare_round(bare, n))
         bare_cpu.append((cpu_seconds(bare.pids()) - before) / n * 1000)
+        bare_client.append((time.process_time() - client) / n * 1000)
         before = {k: cpu_seconds(v) for k, v in (("workers", workers), ("web", web))}
+        client = time.process_time()
         ripple.append(_ripple_round(stack, listener, posters, n))
         for k, v in (("workers", workers), ("web", web)):
             cpu[k].append((cpu_seconds(v) - before[k]) / n * 1000)
+        cpu["client"].append((time.process_time() - client) / n * 1000)
     return {"ripple": ripple, "bare": base, "cpu": {k: median(v) for k, v in cpu.items()},
-            "bare_cpu": median(bare_cpu)}
+            "bare_cpu": median(bare_cpu), "bare_client": median(bare_client)}
 
 
 def ripple_latency(stack, author, rate, seconds) -> list[float]:
@@ -96,8 +100,10 @@ def run(quick: bool = False) -> list[dict]:
                     f"{n} create_post, {CLIENTS} HTTP clients, {WORKERS} workers, gunicorn gevent "
                     f"×1, {stack.db.kind}; median of {rounds}; "
                     f"CPU per command: workers {tp['cpu']['workers']:.1f} ms + web "
-                    f"{tp['cpu']['web']:.1f} ms (bare RQ workers: {tp['bare_cpu']:.1f} ms per job, "
-                    f"{median(tp['bare']) / WORKERS:.0f} no-op jobs/s per worker process)",
+                    f"{tp['cpu']['web']:.1f} ms, load generator {tp['cpu']['client']:.1f} ms "
+                    f"(bare RQ: workers {tp['bare_cpu']:.1f} ms per job, load generator "
+                    f"{tp['bare_client']:.1f} ms; {median(tp['bare']) / WORKERS:.0f} no-op jobs/s per "
+                    f"worker process)",
                     runs=tp["ripple"], baseline_runs=tp["bare"])]
         for label, rate in (("50/s", 50.0), ("80% max", round(0.8 * max_rate))):
             lat = ripple_latency(stack, posters[0], rate, seconds)
