@@ -4,15 +4,15 @@ with bare RQ running a no-op job on the same worker class (SimpleWorker), count 
 1. Throughput: `clients` HTTP clients POST create_post commands as fast as they get 202s; the figure
    is n / (first send -> the n-th post_created received by a Socket.IO client watching the timeline).
    Baseline: the same clients enqueue n no-op jobs; n / (first enqueued_at -> last ended_at).
-2. Latency: an open-loop sender offers a fixed rate; submit (before the POST) -> the author's
-   `command_succeeded` over Socket.IO. Baseline: a no-op job, enqueued_at -> ended_at, same rate.
+   Run with 1 worker and with 2 (the production default), bare RQ with as many.
+2. Latency: an open-loop sender offers a fixed rate (50/s, 200/s, 80 % of the 2-worker maximum);
+   submit (before the POST) -> the author's `command_succeeded` over Socket.IO. Baseline: a no-op
+   job, enqueued_at -> ended_at, same rate.
 """
 import threading
 import time
 
-import requests
-
-from bench.clients import BareRQ, Listener, cpu_seconds, open_loop, post_burst, users
+from bench.clients import BareRQ, Listener, Poster, cpu_seconds, open_loop, post_burst, users
 from bench.common import LOG_DIR, Stack, child_pids, median, percentile, row
 from tests.support import new_command, signup
 
@@ -61,12 +61,11 @@ def ripple_latency(stack, author, rate, seconds) -> list[float]:
     submitted, local = {}, threading.local()
 
     def send():
-        if not hasattr(local, "s"):
-            local.s = requests.Session()
-            local.s.cookies.update(author.cookies)
+        if not hasattr(local, "poster"):
+            local.poster = Poster(stack.base, author)
         cmd = new_command(body=f"latency {time.perf_counter_ns()}")
         submitted[cmd["command_id"]] = time.perf_counter()
-        local.s.post(f"{stack.base}/api/commands", json=cmd, timeout=30)
+        local.poster.post_command(cmd)
 
     n = open_loop(rate, seconds, send)
     listener.wait_count(n, timeout=120)
@@ -86,26 +85,38 @@ def bare_latency(bare, rate, seconds) -> list[float]:
 
 
 def run(quick: bool = False) -> list[dict]:
+    """Throughput with 1 worker and with WORKERS (the production default), each against bare RQ
+    with as many workers; the latencies with WORKERS."""
+    rows = []
+    for workers in (1, WORKERS):
+        rows += _run(quick, workers, latency=workers == WORKERS)
+    return rows
+
+
+def _run(quick: bool, workers: int, latency: bool) -> list[dict]:
     n, rounds, seconds = (200, 1, 3) if quick else (1000, 5, 10)
-    stack = Stack(workers=WORKERS)
-    bare = BareRQ(stack.redis.url, stack.env, WORKERS, LOG_DIR)
+    stack = Stack(workers=workers)
+    bare = BareRQ(stack.redis.url, stack.env, workers, LOG_DIR)
     try:
         posters = users(stack.base, CLIENTS)
         listener = Listener(stack.base, signup(stack.base))
         tp = throughput(stack, bare, listener, posters, n, rounds)
         listener.close()
         max_rate = median(tp["ripple"])
-        rows = [row("End-to-end commands/s", max_rate, "cmd/s", median(tp["bare"]),
+        rows = [row(f"End-to-end commands/s, {workers} worker{'s' if workers > 1 else ''}", max_rate,
+                    "cmd/s", median(tp["bare"]),
                     "≥ 1.0× bare RQ no-op", median(tp["ripple"]) >= median(tp["bare"]),
-                    f"{n} create_post, {CLIENTS} HTTP clients, {WORKERS} workers, gunicorn gevent "
+                    f"{n} create_post, {CLIENTS} HTTP clients, {workers} worker(s), gunicorn gevent "
                     f"×1, {stack.db.kind}; median of {rounds}; "
                     f"CPU per command: workers {tp['cpu']['workers']:.1f} ms + web "
                     f"{tp['cpu']['web']:.1f} ms, load generator {tp['cpu']['client']:.1f} ms "
                     f"(bare RQ: workers {tp['bare_cpu']:.1f} ms per job, load generator "
-                    f"{tp['bare_client']:.1f} ms; {median(tp['bare']) / WORKERS:.0f} no-op jobs/s per "
+                    f"{tp['bare_client']:.1f} ms; {median(tp['bare']) / workers:.0f} no-op jobs/s per "
                     f"worker process)",
                     runs=tp["ripple"], baseline_runs=tp["bare"])]
-        for label, rate in (("50/s", 50.0), ("80% max", round(0.8 * max_rate))):
+        rates = (("50/s", 50.0), ("200/s", 200.0), ("80% max", round(0.8 * max_rate))) \
+            if latency else ()
+        for label, rate in rates:
             lat = ripple_latency(stack, posters[0], rate, seconds)
             base = bare_latency(bare, rate, seconds)
             cond = f"{rate:.0f} cmd/s offered for {seconds} s, {len(lat)} confirmed"
