@@ -1,6 +1,7 @@
 """Blueprint: the command endpoint and the JSON queries.
 
-POST /api/commands only validates and enqueues: no SQL, no read-model write. Every GET reads Redis.
+POST /api/commands only validates and queues (backend/command_queue): no SQL, no read-model write.
+Every GET reads Redis.
 """
 import json
 
@@ -99,7 +100,8 @@ def command_status(command_id):
         p.hgetall(command_key(command_id))
         p.get(queued_key(command_id))
         outcome, marker = p.execute()
-    status = _known(command_id, current_user(), outcome, tuple(json.loads(marker)) if marker else None)
+    queued = tuple(json.loads(marker)) if marker else None
+    status = _known(command_id, current_user(), outcome, queued)
     if status is None:
         raise ApiError(404, "command_not_found", "No such command (or it was lost: send it again).")
     return jsonify(status)

@@ -1,10 +1,10 @@
 """The command queue: an inbox of commands in Redis, drained in batches by RQ jobs (group commit).
 
-POST /api/commands puts the command's envelope at the end of the inbox (a Redis list) together with a
-marker `ripple-queued:<command_id>` (whose it is, and later which job took it), and rings the
-doorbell: when no drain job is waiting, it enqueues one on the RQ queue,
-`worker.jobs.drain_inbox`. A worker running that job takes up to `batch` commands at a time and
-applies them in one write transaction, until the inbox is empty.
+POST /api/commands puts the command's envelope at the end of the inbox (a Redis list) together
+with a marker `ripple-queued:<command_id>` (whose it is, and later which job took it), and rings
+the doorbell: when no drain job is waiting, it enqueues one on the RQ queue,
+`worker.jobs.drain_inbox`. A worker running that job takes up to RIPPLE_COMMAND_BATCH (50)
+commands at a time and applies them in one write transaction, until the inbox is empty.
 
 Why not one RQ job per command: RQ's own per-job work (registries, execution records, status; ~2 ms
 of worker CPU here) was the largest single cost of a command, and one transaction per command paid a
@@ -28,7 +28,6 @@ DOORBELL = "ripple-inbox:doorbell"   # set while a drain job is waiting to start
 JOB_FUNC = "worker.jobs.drain_inbox"
 RETRY = Retry(max=6, interval=[1, 2, 4, 8, 16, 30])  # transient faults: DB or Redis briefly gone
 KEEP_S = 7 * 24 * 3600                               # markers, and failed jobs for inspection
-BATCH = 50                                           # commands per write transaction, at most
 
 
 def queued_key(command_id: str) -> str:
@@ -123,8 +122,8 @@ def enqueue_drain(queue, job_timeout: int) -> str:
 
 
 def take(r, job_id: str, batch: int) -> list[dict]:
-    """The next batch for drain job `job_id`: what it took before and did not finish (it was killed
-    and is being re-run), else up to `batch` commands moved from the inbox. [] when there are none."""
+    """The next batch for drain job `job_id`: what it took before and did not finish (it was
+    killed and is being re-run), else up to `batch` commands moved from the inbox; [] if none."""
     raw = r.lrange(taken_key(job_id), 0, -1)
     if not raw:
         raw = r.eval(_TAKE, 2, INBOX, taken_key(job_id), batch, job_id, queued_key(""), KEEP_S)

@@ -1,9 +1,9 @@
 """GET /healthz: is this web process able to serve, and how far behind is the read side?
 
 Answers JSON for a load balancer or a monitor: 200 when Redis and the write DB both answer, else 503.
-Queue depth (commands waiting in the inbox for a worker) and read-model lag (log head seq - projector checkpoint)
-are reported as figures, not as failures: a burst makes both grow for a moment, and the workers
-catch up; a monitor alerts on them staying high.
+Queue depth (commands waiting in the inbox for a worker) and read-model lag (log head seq - projector
+checkpoint) are reported as figures, not as failures: a burst makes both grow for a moment, and the
+workers catch up; a monitor alerts on them staying high.
 """
 import time
 

@@ -32,6 +32,5 @@ def build_services(config: Config) -> Services:
     queue = Queue(config.queue_name, connection=rq_redis, serializer=JSONSerializer,
                   default_timeout=config.job_timeout_s)
     projector = Projector(r, session_factory, Caps(timeline=config.timeline_cap, feed=config.feed_cap))
-    return Services(config, engine, session_factory, r, rq_redis, queue,
-                    projector,
+    return Services(config, engine, session_factory, r, rq_redis, queue, projector,
                     Rules(duplicate_window_s=config.duplicate_window_s))

@@ -159,4 +159,3 @@ def append_events(session: Session, head: int, events: list[dict], command_id: s
 
 def set_log_head(session: Session, seq: int) -> None:
     session.execute(update(LogHead).where(LogHead.id == 1).values(seq=seq))
-

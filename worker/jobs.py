@@ -97,10 +97,10 @@ def handle_commands(envelopes: list[dict], ctx: WorkerContext) -> list[str]:
     last = max((s["last_seq"] for s, _ in applied.values()), default=0)
     version = (svc.projector.project_until(last, events=fresh)
                if last else svc.projector.checkpoint() or 0)
-    done = [e for e in envelopes if e["command_id"] in applied]
-    record_statuses(svc.redis, [applied[e["command_id"]][0] for e in done])
+    settled = [e for e in envelopes if e["command_id"] in applied]  # all but crashed ones
+    record_statuses(svc.redis, [applied[e["command_id"]][0] for e in settled])
     with batched(ctx.emitter):
-        for env in done:
+        for env in settled:
             status, events = applied[env["command_id"]]
             notify(ctx.emitter, svc.redis, env, status, events, version)
     if crash is not None:
