@@ -1,7 +1,8 @@
 """Ripple's Flask application factory."""
+import time
 from datetime import timedelta
 
-from flask import Flask, request
+from flask import Flask, request, session
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -25,6 +26,9 @@ def create_app(config: Config | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.session_cookie_secure,
         PERMANENT_SESSION_LIFETIME=timedelta(days=30),
+        # Flask would re-sign and re-send the cookie on every response; _slide_session does it
+        # once a day, which still keeps the 30 days sliding with use.
+        SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=config.max_content_length,
         RIPPLE=config,
         TESTING=config.testing,
@@ -42,6 +46,7 @@ def create_app(config: Config | None = None) -> Flask:
     cli.register(app)
     app.before_request(_guard)
     app.after_request(_security_headers)
+    app.after_request(_slide_session)
     _register_errors(app)
     realtime.make_socketio(app, config)
     return app
@@ -53,6 +58,13 @@ def _guard():
         raise RequestEntityTooLarge()  # on every route, from the header alone: no byte is read
     if request.path.startswith("/api/"):
         check_origin()
+
+
+def _slide_session(resp):
+    """A logged-in session's cookie is renewed (30 more days) on its first response of each day."""
+    if session.get("handle") and session.get("day") != (today := int(time.time() // 86400)):
+        session["day"] = today  # modified: Flask re-signs the cookie with a fresh expiry
+    return resp
 
 
 def _security_headers(resp):

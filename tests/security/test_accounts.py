@@ -1,5 +1,5 @@
 """Accounts: salted scrypt hashes, login timing that does not reveal a handle, the secret key, and
-the session cookie's flags."""
+the session cookie's flags and renewal."""
 import ast
 import os
 import statistics
@@ -112,4 +112,19 @@ def test_the_session_cookie_is_httponly_samesite_lax_and_holds_only_the_handle(a
         assert attrs["path"] == "Path=/"
     serializer = SecureCookieSessionInterface().get_signing_serializer(app)
     data = serializer.loads(client.get_cookie("session").value)
-    assert set(data) <= {"handle", "_permanent"} and data["handle"] == "cookie_u"
+    assert set(data) <= {"handle", "_permanent", "day"} and data["handle"] == "cookie_u"
+
+
+def test_the_session_cookie_is_renewed_once_a_day_not_on_every_response(client):
+    assert client.post("/api/signup", json={"handle": "daily_u", "password": "password123"}
+                       ).status_code == 201
+    again = client.get("/api/feed")
+    assert again.status_code == 200 and "Set-Cookie" not in again.headers  # same day: no re-sign
+    with client.session_transaction() as s:
+        s["day"] -= 1  # as if the cookie was last renewed yesterday
+    renewed = client.get("/api/feed")
+    cookie = renewed.headers.get("Set-Cookie", "")
+    assert renewed.status_code == 200 and cookie.startswith("session=") and "Expires=" in cookie
+    assert "Set-Cookie" not in client.get("/api/feed").headers
+    anonymous = client.application.test_client().get("/api/timeline")
+    assert "Set-Cookie" not in anonymous.headers
