@@ -118,11 +118,11 @@ def test_three_racing_workers_reach_the_single_worker_state(fault_stack, request
     diff = rebuild_differences(stack.svc)
     accepted = {c["command_id"]: (c, a) for c, a in first + second}
     effects = exactly_once(stack.svc.session_factory, accepted)
-    fig = Figures("3 workers racing, every job twice", db, sent=len(accepted),
+    fig = Figures("3 workers racing, every command twice", db, sent=len(accepted),
                   accepted=len(accepted), applied=effects.get("applied", 0),
                   lost=effects.get("lost", 0), duplicated=effects.get("duplicated", 0),
                   converge_s=converge_s,
-                  extra={"jobs": 2 * len(accepted), "state_mismatches": len(mismatches),
+                  extra={"deliveries": 2 * len(accepted), "state_mismatches": len(mismatches),
                          "rebuild_diff_keys": len(diff)})
     report(fig)
     assert not mismatches, mismatches[:10]
