@@ -71,12 +71,8 @@ def drain_inbox() -> dict:
             return {"commands": applied, "batches": batches, "handed_over": True}
 
 
-def process_command(envelope: dict) -> dict:
-    """A job holding one command, outside the inbox (tools and tests may enqueue it directly)."""
-    return handle_command(envelope, get_context())
-
-
 def handle_command(envelope: dict, ctx: WorkerContext) -> dict:
+    """One command on its own (tests and tools): {"status": ...}."""
     return {"status": handle_commands([envelope], ctx)[0]}
 
 
