@@ -144,15 +144,14 @@ def lock_log(session: Session) -> int:
 
 
 def append_events(session: Session, head: int, events: list[dict], command_id: str | None,
-                  author: str | None, move_head: bool = True) -> int:
-    """Append events after `head` (the caller holds lock_log); return the new head. With
-    move_head=False the caller moves the log head itself (once for a batch: set_log_head)."""
+                  author: str | None) -> int:
+    """Append events after `head` (the caller holds lock_log); return the new head."""
     now = time.time()
     for offset, ev in enumerate(events, start=1):
         session.add(Event(seq=head + offset, type=ev["type"], data=ev["data"], command_id=command_id,
                           author=author, created_at=now))
     new_head = head + len(events)
-    if events and move_head:
+    if events:
         set_log_head(session, new_head)
     return new_head
 

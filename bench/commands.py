@@ -13,7 +13,7 @@ import threading
 import time
 
 from bench.clients import BareRQ, Listener, Poster, cpu_seconds, open_loop, post_burst, users
-from bench.common import LOG_DIR, Stack, child_pids, median, percentile, row
+from bench.common import LOG_DIR, Stack, child_pids, median, percentile, postgres_pids, row
 from tests.support import new_command, signup
 
 CLIENTS, WORKERS = 8, 2
@@ -38,22 +38,25 @@ def _bare_round(bare, n) -> float:
 def throughput(stack, bare, listener, posters, n, rounds) -> dict:
     _ripple_round(stack, listener, posters, 40)  # warm-up: connections, caches, JIT-free paths
     _bare_round(bare, 40)
-    ripple, base, cpu, bare_cpu = [], [], {"workers": [], "web": [], "client": []}, []
-    bare_client = []
+    ripple, base, cpu, bare_cpu = [], [], {"workers": [], "web": [], "client": [], "data": []}, []
+    bare_client, bare_data = [], []
     workers, web = [w.pid for w in stack.workers], child_pids(stack.web.pid)
+    data = [stack.redis.proc.pid] + postgres_pids()  # Redis and PostgreSQL (the whole server)
     for _ in range(rounds):  # alternate, so both see the same machine
-        before, client = cpu_seconds(bare.pids()), time.process_time()
+        before, client, store = cpu_seconds(bare.pids()), time.process_time(), cpu_seconds(data)
         base.append(_bare_round(bare, n))
         bare_cpu.append((cpu_seconds(bare.pids()) - before) / n * 1000)
         bare_client.append((time.process_time() - client) / n * 1000)
-        before = {k: cpu_seconds(v) for k, v in (("workers", workers), ("web", web))}
+        bare_data.append((cpu_seconds(data) - store) / n * 1000)
+        before = {k: cpu_seconds(v) for k, v in (("workers", workers), ("web", web), ("data", data))}
         client = time.process_time()
         ripple.append(_ripple_round(stack, listener, posters, n))
-        for k, v in (("workers", workers), ("web", web)):
+        for k, v in (("workers", workers), ("web", web), ("data", data)):
             cpu[k].append((cpu_seconds(v) - before[k]) / n * 1000)
         cpu["client"].append((time.process_time() - client) / n * 1000)
     return {"ripple": ripple, "bare": base, "cpu": {k: median(v) for k, v in cpu.items()},
-            "bare_cpu": median(bare_cpu), "bare_client": median(bare_client)}
+            "bare_cpu": median(bare_cpu), "bare_client": median(bare_client),
+            "bare_data": median(bare_data)}
 
 
 def ripple_latency(stack, author, rate, seconds) -> list[float]:
@@ -109,10 +112,10 @@ def _run(quick: bool, workers: int, latency: bool) -> list[dict]:
                     f"{n} create_post, {CLIENTS} HTTP clients, {workers} worker(s), gunicorn gevent "
                     f"×1, {stack.db.kind}; median of {rounds}; "
                     f"CPU per command: workers {tp['cpu']['workers']:.1f} ms + web "
-                    f"{tp['cpu']['web']:.1f} ms, load generator {tp['cpu']['client']:.1f} ms "
-                    f"(bare RQ: workers {tp['bare_cpu']:.1f} ms per job, load generator "
-                    f"{tp['bare_client']:.1f} ms; {median(tp['bare']) / workers:.0f} no-op jobs/s per "
-                    f"worker process)",
+                    f"{tp['cpu']['web']:.1f} ms, load generator {tp['cpu']['client']:.1f} ms, Redis + "
+                    f"PostgreSQL {tp['cpu']['data']:.1f} ms (bare RQ: workers {tp['bare_cpu']:.1f} ms "
+                    f"per job, load generator {tp['bare_client']:.1f} ms, Redis {tp['bare_data']:.1f} ms; "
+                    f"{median(tp['bare']) / workers:.0f} no-op jobs/s per worker process)",
                     runs=tp["ripple"], baseline_runs=tp["bare"])]
         rates = (("50/s", 50.0), ("200/s", 200.0), ("80% max", round(0.8 * max_rate))) \
             if latency else ()

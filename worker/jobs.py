@@ -9,7 +9,7 @@ import logging
 import time
 
 from rq import get_current_job
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from backend.command_queue import DOORBELL, depth, done, queued_key, ring, take
@@ -19,7 +19,7 @@ from backend.handlers import HANDLERS, Rejected
 from backend.notifications import messages_for_event, outcome_message
 from backend.projections import command_key
 from backend.services import build_services
-from backend.write_models import Event, ProcessedCommand, append_events, lock_log, set_log_head
+from backend.write_models import Event, ProcessedCommand, lock_log, set_log_head
 from worker.emitter import batched, make_emitter
 
 log = logging.getLogger("ripple.worker")
@@ -117,18 +117,7 @@ def apply_commands(cmds: list[Command], svc) -> tuple[dict, list[dict], Exceptio
     """
     try:
         with svc.session_factory() as session, session.begin():
-            start = head = lock_log(session)
-            recorded = {row.command_id: row for row in session.scalars(select(ProcessedCommand).where(
-                ProcessedCommand.command_id.in_([c.command_id for c in cmds])))}
-            out, fresh = {}, []
-            for cmd in cmds:
-                status, events, new_head = _apply_in(session, cmd, head, svc.rules, recorded)
-                out[cmd.command_id] = (status, events)
-                if new_head != head:
-                    fresh += events
-                head = new_head
-            if head != start:
-                set_log_head(session, head)  # once for the batch
+            out, fresh = _apply_batch(session, cmds, svc.rules)
             return out, fresh, None
     except TRANSIENT_DB_ERRORS:
         raise
@@ -151,45 +140,64 @@ def apply_command(cmd: Command, svc) -> tuple[dict, list[dict]]:
     """One command in its own write-side transaction. Returns (status, events) -- the recorded ones
     on a re-run."""
     with svc.session_factory() as session, session.begin():
-        status, events, _ = _apply_in(session, cmd, lock_log(session), svc.rules)
-        return status, events
+        out, _ = _apply_batch(session, [cmd], svc.rules)
+        return out[cmd.command_id]
 
 
-def _apply_in(session, cmd: Command, head: int, rules,
-              batch_recorded: dict | None = None) -> tuple[dict, list[dict], int]:
-    """Apply `cmd` inside a transaction that holds the log lock at `head`; returns
-    (status, events, new head): the head moves when the events were appended just now.
-    In a batch, `batch_recorded` holds the batch's processed_commands rows, looked up at once, and the
-    caller moves the log head row once at the end."""
-    batch = batch_recorded is not None
-    done = (batch_recorded.get(cmd.command_id) if batch
-            else session.get(ProcessedCommand, cmd.command_id))
-    if done is not None:
-        events = [e.as_dict() for e in session.scalars(
-            select(Event).where(Event.command_id == cmd.command_id).order_by(Event.seq))]
-        return _status(done), events, head
-    try:
-        outcome = HANDLERS[cmd.type](cmd, session, rules)
-    except Rejected as rejected:
-        row = ProcessedCommand(command_id=cmd.command_id, type=cmd.type, author=cmd.author,
-                               status="failed", error=rejected.as_dict(), last_seq=0)
-        session.add(row)
-        return _status(row), [], head
-    new_head = append_events(session, head, outcome.events, cmd.command_id, cmd.author,
-                             move_head=not batch)
-    row = ProcessedCommand(command_id=cmd.command_id, type=cmd.type, author=cmd.author,
-                           status="succeeded", result=outcome.result,
-                           last_seq=new_head if outcome.events else 0)
-    session.add(row)
-    events = [{"seq": head + i, "type": e["type"], "data": e["data"], "command_id": cmd.command_id,
-               "author": cmd.author} for i, e in enumerate(outcome.events, start=1)]
-    return _status(row), events, new_head
+def _apply_batch(session, cmds: list[Command], rules) -> tuple[dict, list[dict]]:
+    """Inside a transaction: take the log lock, apply each command (or find its recorded outcome),
+    then write every new event and outcome row in one INSERT per table and move the log head once.
+
+    Events and outcomes are plain rows, not ORM objects: nothing in the batch reads them back (a
+    command's earlier outcome comes from the lookup at the start), so they need not be flushed
+    command by command -- that was two statements per command."""
+    start = head = lock_log(session)
+    recorded = {row.command_id: row for row in session.scalars(select(ProcessedCommand).where(
+        ProcessedCommand.command_id.in_([c.command_id for c in cmds])))}
+    out, fresh, outcome_rows = {}, [], []
+    for cmd in cmds:
+        done = recorded.get(cmd.command_id)
+        if done is not None:
+            events = [e.as_dict() for e in session.scalars(
+                select(Event).where(Event.command_id == cmd.command_id).order_by(Event.seq))]
+            out[cmd.command_id] = (_status(done), events)
+            continue
+        try:
+            outcome = HANDLERS[cmd.type](cmd, session, rules)
+        except Rejected as rejected:
+            row, events = _outcome_row(cmd, "failed", error=rejected.as_dict()), []
+        else:
+            events = [{"seq": head + i, "type": e["type"], "data": e["data"],
+                       "command_id": cmd.command_id, "author": cmd.author}
+                      for i, e in enumerate(outcome.events, start=1)]
+            head += len(events)
+            fresh += events
+            row = _outcome_row(cmd, "succeeded", result=outcome.result,
+                               last_seq=head if events else 0)
+        outcome_rows.append(row)
+        out[cmd.command_id] = (_status_of(row), events)
+    now = time.time()
+    if fresh:
+        session.execute(insert(Event), [e | {"created_at": now} for e in fresh])
+    if head != start:
+        set_log_head(session, head)
+    if outcome_rows:
+        session.execute(insert(ProcessedCommand), outcome_rows)
+    return out, fresh
+
+
+def _outcome_row(cmd: Command, status: str, result=None, error=None, last_seq: int = 0) -> dict:
+    return {"command_id": cmd.command_id, "type": cmd.type, "author": cmd.author, "status": status,
+            "result": result, "error": error, "last_seq": last_seq, "created_at": time.time()}
+
+
+def _status_of(row: dict) -> dict:
+    return {k: row[k] for k in ("command_id", "author", "status", "result", "error", "last_seq")}
 
 
 def _status(row: ProcessedCommand) -> dict:
     return {"command_id": row.command_id, "author": row.author, "status": row.status,
-            "result": row.result,
-            "error": row.error, "last_seq": row.last_seq}
+            "result": row.result, "error": row.error, "last_seq": row.last_seq}
 
 
 def record_statuses(r, statuses: list[dict]) -> None:

@@ -111,8 +111,9 @@ def test_two_worker_processes_apply_every_command_exactly_once(app, services, da
         for w in workers:
             w.stop()
     assert all(s["status"] == "succeeded" for s in statuses), statuses
-    # Drain jobs, not commands: each takes what waits in the inbox. Both workers drained some.
-    assert len(done) == 2 and all(n > 0 for n in done.values()), done
+    # Drain jobs, not commands: each takes what waits in the inbox, so which worker drains how much
+    # is up to timing (tests/faults/test_fault_racing_workers.py forces the race with 3 workers).
+    assert len(done) == 2 and sum(done.values()) >= 1, done
 
     with services.session_factory() as s:
         seqs = list(s.scalars(select(Event.seq).order_by(Event.seq)))

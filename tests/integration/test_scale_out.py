@@ -114,8 +114,9 @@ def test_post_on_a_is_live_on_b_and_no_command_lost_or_doubled(cluster, browser)
 
     workers = Worker.all(connection=redis.Redis.from_url(redis_server.url))
     assert len(workers) == 2
-    # Jobs, not commands: a web process puts the commands that arrive together in one job.
-    assert all(w.successful_job_count > 0 for w in workers)  # both workers shared the load
+    # Both workers serve the queue; drain jobs, not commands, so how the 31 commands split between
+    # them is up to timing (one drain job may take them all).
+    assert sum(w.successful_job_count for w in workers) >= 1
     assert not page_a.errors and not page_b.errors
 
     prod.proc.send_signal(15)  # SIGTERM: the launcher stops every child and exits cleanly
