@@ -161,3 +161,25 @@ def test_a_batch_of_emits_is_published_in_one_go_and_in_order(services):
     emitter.emit("post_created", {"i": 9}, to=["timeline"])  # outside a batch: at once
     assert _json.loads(sub.get_message(timeout=2)["data"])["data"][0]["i"] == 9
     sub.close()
+
+
+def test_a_command_whose_drain_job_failed_for_good_is_queued_again_when_resent(app, services,
+                                                                              run_worker):
+    """E.g. a DB outage longer than RQ's retry budget: the job that took the command ends in the
+    failed registry. The browser's watchdog then hears 404 and re-sends the same command_id."""
+    from backend.command_queue import DOORBELL
+    net = Net(app, run_worker, "ann")
+    client, cid = net.clients["ann"], str(uuid.uuid4())
+    cmd = {"command_id": cid, "type": "create_post", "payload": {"body": "outlived its job"}}
+    assert client.post("/api/commands", json=cmd).status_code == 202
+    services.queue.empty()  # the drain job started (it clears the doorbell), took the command...
+    services.redis.delete(DOORBELL)
+    take(services.redis, "job-failed-for-good", 50)  # ... and is gone for good
+    assert queued_in(services.redis, cid) == ("ann", "job-failed-for-good")
+    assert client.get(f"/api/commands/{cid}").status_code == 404  # so the client learns it is lost
+    assert client.post("/api/commands", json=cmd).get_json() == {"command_id": cid,
+                                                                  "status": "queued"}
+    assert queued_in(services.redis, cid) == ("ann", None) and services.queue.count == 1
+    run_worker()
+    assert client.get(f"/api/commands/{cid}").get_json()["status"] == "succeeded"
+    assert queries.profile(services.redis, "ann")["user"]["posts"] == 1
