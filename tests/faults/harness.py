@@ -16,6 +16,7 @@ from backend.services import build_services
 from tests.support import (PYTHON, Proc, RedisServer, init_db, process_env, sqlite_url, start_web,
                            wait_for)
 
+
 class FaultStack:
     def __init__(self, tmp_dir, database_url: str | None = None, workers: int = 1, web: bool = True):
         self.tmp_dir = Path(tmp_dir)

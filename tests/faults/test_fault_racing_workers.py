@@ -1,8 +1,8 @@
 """Scenario 5: three workers racing on the same commands and the same projections.
 
-Every command is enqueued twice, in two jobs (as a retry racing its original would), three
-`python -m worker` processes take them, and a fourth projector (this test) runs catch-up in a loop
-at the same time. The commands are built so that their serial result does not depend on order:
+Every command is queued twice, alone and again among up to 4 others (as a re-send racing its
+original would), three `python -m worker` processes take them, and a fourth projector (this test)
+runs catch-up in a loop at the same time. The commands are built so that their serial result does not depend on order:
 unique bodies, each like and follow a new pair, edits and deletes on disjoint posts. So the state
 one worker would produce is known in advance, and the test compares the DB and the read models
 (through the API) with it, checks each command took effect once, and compares with a rebuild.

@@ -85,7 +85,8 @@ class KillLog:
 
     def commands_of(self, job_id: str) -> list[str]:
         """The command ids a drain job had taken from the inbox when its worker died."""
-        return [e["command_id"] for e in map(json.loads, self.stack.r.lrange(taken_key(job_id), 0, -1))]
+        taken = self.stack.r.lrange(taken_key(job_id), 0, -1)
+        return [json.loads(raw)["command_id"] for raw in taken]
 
     def poll(self) -> None:
         conn = self.stack.svc.rq_redis
