@@ -3,14 +3,12 @@
 POST /api/commands only validates and queues (backend/command_queue): no SQL, no read-model write.
 Every GET reads Redis.
 """
-import json
-
 from flask import Blueprint, jsonify
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from . import queries
-from .command_queue import put_commands, queued_key, submit
+from .command_queue import parse_marker, put_commands, queued_key, submit
 from .commands import ValidationError, clean_command_id, parse_command
 from .http import ApiError, current_user, int_arg, json_body, login_required, services
 from .projections import command_key
@@ -100,8 +98,7 @@ def command_status(command_id):
         p.hgetall(command_key(command_id))
         p.get(queued_key(command_id))
         outcome, marker = p.execute()
-    queued = tuple(json.loads(marker)) if marker else None
-    status = _known(command_id, current_user(), outcome, queued)
+    status = _known(command_id, current_user(), outcome, parse_marker(marker))
     if status is None:
         raise ApiError(404, "command_not_found", "No such command (or it was lost: send it again).")
     return jsonify(status)

@@ -101,7 +101,7 @@ def submit(queue, r, envelope: dict, outcome_key: str, job_timeout: int) -> tupl
     if kind == "recorded":
         return kind, dict(zip(value[::2], value[1::2]))
     if kind == "queued":
-        return kind, tuple(json.loads(value))
+        return kind, parse_marker(value)
     if value:
         enqueue_drain(queue, job_timeout)
     return "put", None
@@ -137,7 +137,10 @@ def done(r, job_id: str) -> None:
 
 def queued_in(r, command_id: str) -> tuple[str, str | None] | None:
     """(author, id of the drain job that took it, or None while in the inbox), if queued."""
-    raw = r.get(queued_key(command_id))
+    return parse_marker(r.get(queued_key(command_id)))
+
+
+def parse_marker(raw: str | None) -> tuple[str, str | None] | None:
     return tuple(json.loads(raw)) if raw else None
 
 

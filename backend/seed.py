@@ -5,7 +5,6 @@ posts, likes, comments -- is enqueued as commands on the same RQ queue, with the
 options as POST /api/commands, so a running worker handles, projects and broadcasts them exactly as
 it would for a person (open browsers see the world fill up live). A progress bar follows the outcomes.
 """
-import json
 import random
 import time
 import uuid
@@ -17,6 +16,7 @@ from .accounts import HandleTaken, signup
 from .command_queue import put_commands
 from .commands import parse_command
 from .projections import command_key
+from .queries import parse_command_status
 
 NAMES = ("ada grace alan linus margaret barbara ken dennis edsger donald frances katherine tim "
          "radia guido brendan anders bjarne john hedy sophie joan shafi leslie niklaus").split()
@@ -129,5 +129,5 @@ def _outcomes(r, ids) -> dict:
         for cid in ids:
             p.hgetall(command_key(cid))
         raws = p.execute()
-    return {cid: {"status": raw["status"], "result": json.loads(raw.get("result") or "{}")}
-            for cid, raw in zip(ids, raws) if raw}
+    statuses = {cid: parse_command_status(cid, raw) for cid, raw in zip(ids, raws)}
+    return {cid: status for cid, status in statuses.items() if status is not None}

@@ -24,6 +24,8 @@ from worker.emitter import batched, make_emitter
 
 log = logging.getLogger("ripple.worker")
 COMMAND_STATUS_TTL_S = 7 * 24 * 3600
+DRAIN_S = 5.0  # a drain job hands over to a fresh one after this long (well inside the job timeout)
+STATUS_FIELDS = ("command_id", "author", "status", "result", "error", "last_seq")
 _context = None
 
 
@@ -46,9 +48,6 @@ def use_context(ctx: "WorkerContext | None") -> None:
     """Install the clients this process's jobs use (tests and embedders); None = from the env."""
     global _context
     _context = ctx
-
-
-DRAIN_S = 5.0  # a drain job hands over to a fresh one after this long (well inside the job timeout)
 
 
 def drain_inbox() -> dict:
@@ -160,7 +159,7 @@ def _apply_batch(session, cmds: list[Command], rules) -> tuple[dict, list[dict]]
         if done is not None:
             events = [e.as_dict() for e in session.scalars(
                 select(Event).where(Event.command_id == cmd.command_id).order_by(Event.seq))]
-            out[cmd.command_id] = (_status(done), events)
+            out[cmd.command_id] = ({k: getattr(done, k) for k in STATUS_FIELDS}, events)
             continue
         try:
             outcome = HANDLERS[cmd.type](cmd, session, rules)
@@ -175,7 +174,7 @@ def _apply_batch(session, cmds: list[Command], rules) -> tuple[dict, list[dict]]
             row = _outcome_row(cmd, "succeeded", result=outcome.result,
                                last_seq=head if events else 0)
         outcome_rows.append(row)
-        out[cmd.command_id] = (_status_of(row), events)
+        out[cmd.command_id] = ({k: row[k] for k in STATUS_FIELDS}, events)
     now = time.time()
     if fresh:
         session.execute(insert(Event), [e | {"created_at": now} for e in fresh])
@@ -189,15 +188,6 @@ def _apply_batch(session, cmds: list[Command], rules) -> tuple[dict, list[dict]]
 def _outcome_row(cmd: Command, status: str, result=None, error=None, last_seq: int = 0) -> dict:
     return {"command_id": cmd.command_id, "type": cmd.type, "author": cmd.author, "status": status,
             "result": result, "error": error, "last_seq": last_seq, "created_at": time.time()}
-
-
-def _status_of(row: dict) -> dict:
-    return {k: row[k] for k in ("command_id", "author", "status", "result", "error", "last_seq")}
-
-
-def _status(row: ProcessedCommand) -> dict:
-    return {"command_id": row.command_id, "author": row.author, "status": row.status,
-            "result": row.result, "error": row.error, "last_seq": row.last_seq}
 
 
 def record_statuses(r, statuses: list[dict]) -> None:
