@@ -1,15 +1,27 @@
-"""The read benchmark's baseline, served by the same gunicorn process as the app: Ripple's app plus
-two bench-only endpoints that compute the SAME JSON as /api/timeline and /api/feed with SQL from
-the write DB (joins and counts included), and the home page rendered from it. Never part of the app: `gunicorn bench.sql_app:app`.
+"""The read benchmark's baselines, served by the same gunicorn processes as the app. Never part of
+the app: `gunicorn bench.sql_app:app`.
+
+- /bench/sql/{timeline,feed,home}: the SAME JSON as /api/timeline and /api/feed, and the same home
+  page, computed with SQL from the write DB (joins and counts included), through Flask like the app.
+- /bench/floor: a constant JSON body of a page's size through the same Flask app and hooks, no data
+  source: the most any Flask-served endpoint can do on this server.
+- /bench/bare/{rm,sql}/{timeline,feed} and /bench/bare/floor: framework-free twins (a plain WSGI
+  callable in front of Flask: no request context, routing or hooks) of the read-model page, the SQL
+  page and the floor. Both data sources get the same thin wrapper, so their ratio stays fair.
 """
+import json
+from urllib.parse import parse_qsl
+
 from flask import Blueprint, current_app, jsonify, redirect, session
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import text
+from werkzeug.http import parse_cookie
 
 from app import app
-from backend import pages
+from backend import CSP, pages, queries
 from backend.http import int_arg
 
-bp = Blueprint("bench_sql", __name__, url_prefix="/bench/sql")
+bp = Blueprint("bench_sql", __name__, url_prefix="/bench")
 
 _COLUMNS = """p.id, u.handle AS author, p.body, p.created_at, p.edited_at,
   (SELECT count(*) FROM likes l WHERE l.post_id = p.id) AS likes,
@@ -20,13 +32,14 @@ _BEFORE = " AND p.id < :before"
 _FEED = (" AND (p.author_id = :vid OR p.author_id IN "
          "(SELECT f.followee_id FROM follows f WHERE f.follower_id = :vid))")
 _ORDER = " ORDER BY p.id DESC LIMIT :lim"
+WHERE = {"timeline": "", "feed": _FEED}
 
 
-def _page(where: str, viewer_id: int | None) -> dict:
-    limit, before = int_arg("limit", 20, 1, 100), int_arg("before", None, 1, 2**53)
+def sql_page(engine, where: str, viewer_id: int | None, limit: int, before: int | None) -> dict:
+    """One page of posts, newest first, as /api/timeline shapes it: one query for the rows (counts
+    and `liked` as subqueries) and one for the version."""
     sql = "SELECT " + _COLUMNS + (_LIKED if viewer_id else "") + _FROM + where
     sql += (_BEFORE if before else "") + _ORDER
-    engine = current_app.extensions["ripple"].engine
     with engine.connect() as conn:
         rows = conn.execute(text(sql), {"vid": viewer_id, "before": before,
                                         "lim": limit + 1}).mappings().all()
@@ -43,34 +56,111 @@ def _page(where: str, viewer_id: int | None) -> dict:
             "next": posts[-1]["id"] if len(rows) > limit else None}
 
 
-def _viewer_id(handle: str | None) -> int | None:
+def sql_viewer_id(engine, handle: str | None) -> int | None:
     if not handle:
         return None
-    with current_app.extensions["ripple"].engine.connect() as conn:
+    with engine.connect() as conn:
         return conn.execute(text("SELECT id FROM users WHERE handle = :h"), {"h": handle}).scalar()
 
 
-@bp.get("/timeline")
+def _flask_page(where: str, vid: int | None) -> dict:
+    return sql_page(current_app.extensions["ripple"].engine, where, vid,
+                    int_arg("limit", 20, 1, 100), int_arg("before", None, 1, 2**53))
+
+
+def _vid() -> int | None:
+    return sql_viewer_id(current_app.extensions["ripple"].engine, session.get("handle"))
+
+
+@bp.get("/sql/timeline")
 def timeline():
-    return jsonify(_page("", _viewer_id(session.get("handle"))))
+    return jsonify(_flask_page("", _vid()))
 
 
-@bp.get("/home")
+@bp.get("/sql/home")
 def home():
     """The home feed page, its initial state computed by SQL (same template as pages.home)."""
-    vid = _viewer_id(session.get("handle"))
+    vid = _vid()
     if vid is None:
         return redirect("/explore")
-    return pages._page("home", "Home", _page(_FEED, vid))
+    return pages._page("home", "Home", _flask_page(_FEED, vid))
 
 
-@bp.get("/feed")
+@bp.get("/sql/feed")
 def feed():
-    vid = _viewer_id(session.get("handle"))
+    vid = _vid()
     if vid is None:
         return jsonify({"error": {"code": "not_logged_in", "message": "Log in first.",
                                   "field": None}}), 401
-    return jsonify(_page(_FEED, vid))
+    return jsonify(_flask_page(_FEED, vid))
+
+
+# ~ the size of a 20-post page (about 4 KB), so the floor pays the same encoding and bytes.
+FLOOR_PAGE = {"posts": [{"id": i, "author": "u00001", "body": "x" * 100, "created_at": 1.7e9 + i,
+                         "edited_at": None, "likes": 5, "comments": 1, "edited": False,
+                         "liked": False} for i in range(20)], "version": 1, "next": None}
+
+
+@bp.get("/floor")
+def floor():
+    return jsonify(FLOOR_PAGE)
+
+
+class BareReads:
+    """Framework-free twins of the page endpoints: parse the query string and the signed session
+    cookie, ask the data source, encode, answer. Identical for both data sources."""
+
+    HEADERS = [("Content-Type", "application/json"), ("Content-Security-Policy", CSP),
+               ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
+               ("X-Frame-Options", "DENY")]
+
+    def __init__(self, flask_app, inner):
+        self.inner, self.svc = inner, flask_app.extensions["ripple"]
+        self.cookies = SecureCookieSessionInterface().get_signing_serializer(flask_app)
+        self.cookie_name = flask_app.config["SESSION_COOKIE_NAME"]
+        self.max_age = int(flask_app.permanent_session_lifetime.total_seconds())
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith("/bench/bare/"):
+            return self.inner(environ, start_response)
+        try:
+            status, page = "200 OK", self.page(path[len("/bench/bare/"):], environ)
+        except (ValueError, LookupError) as exc:
+            status, page = "400 Bad Request", {"error": {"code": "bad_request",
+                                                         "message": str(exc), "field": None}}
+        body = json.dumps(page, separators=(",", ":"), sort_keys=True).encode() + b"\n"
+        start_response(status, self.HEADERS + [("Content-Length", str(len(body)))])
+        return [body]
+
+    def page(self, what: str, environ) -> dict:
+        if what == "floor":
+            return FLOOR_PAGE
+        source, name = what.split("/")
+        args = dict(parse_qsl(environ.get("QUERY_STRING", "")))
+        limit, before = int(args.get("limit", 20)), int(args["before"]) if "before" in args else None
+        if not 1 <= limit <= 100 or (before is not None and before < 1):
+            raise ValueError("limit or before out of range")
+        handle = self.viewer(environ)
+        if name == "feed" and handle is None:
+            raise LookupError("log in first")
+        if source == "rm":
+            self.svc.projector.ensure_store()
+            if name == "feed":
+                return queries.feed(self.svc.redis, handle, limit, before)
+            return queries.timeline(self.svc.redis, limit, before, handle)
+        engine = self.svc.engine
+        return sql_page(engine, WHERE[name], sql_viewer_id(engine, handle), limit, before)
+
+    def viewer(self, environ) -> str | None:
+        raw = parse_cookie(environ).get(self.cookie_name)
+        if not raw:
+            return None
+        try:
+            return self.cookies.loads(raw, max_age=self.max_age).get("handle")
+        except Exception:  # noqa: BLE001 -- a bad or expired cookie is "not logged in"
+            return None
 
 
 app.register_blueprint(bp)
+app.wsgi_app = BareReads(app, app.wsgi_app)
