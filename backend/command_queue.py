@@ -17,10 +17,17 @@ batch atomically to its own list `ripple-inbox:taken:<job id>` and empties it on
 is applied, so a job re-run after its worker died (worker/recovery.py) finds its batch there again.
 Re-applying a command is harmless (processed_commands). Every worker's Watchman also makes sure a
 non-empty inbox always has a drain job (a web process could die between ringing and enqueuing).
+
+A drain job that fails for good (RQ's retries exhausted: e.g. the write DB away for over a minute)
+keeps its batch in its taken list. Once the DB answers again the Watchman puts that batch back at
+the front of the inbox (rescue), each envelope's "rescues" count one higher; a command rescued more
+than RESCUE_LIMIT times (it crashes whatever we do) is recorded as failed ("not_applied") instead of
+being tried for ever -- the author's tab shows it rolled back with that reason.
 """
 import json
 import uuid
 
+from redis.exceptions import WatchError
 from rq import Retry
 
 INBOX = "ripple-inbox"               # envelopes (JSON), oldest first; not "ripple:" (read models)
@@ -28,6 +35,8 @@ DOORBELL = "ripple-inbox:doorbell"   # set while a drain job is waiting to start
 JOB_FUNC = "worker.jobs.drain_inbox"
 RETRY = Retry(max=6, interval=[1, 2, 4, 8, 16, 30])  # transient faults: DB or Redis briefly gone
 KEEP_S = 7 * 24 * 3600                               # markers, and failed jobs for inspection
+RESCUES = "rescues"   # envelope field: how often its batch was rescued from a failed drain job
+RESCUE_LIMIT = 2      # rescued once more than this, a command is recorded failed, not run again
 
 
 def queued_key(command_id: str) -> str:
@@ -147,3 +156,45 @@ def parse_marker(raw: str | None) -> tuple[str, str | None] | None:
 def depth(r) -> int:
     """Commands waiting in the inbox (not yet taken by a worker)."""
     return r.llen(INBOX)
+
+
+def rescues(envelope: dict) -> int:
+    return envelope.get(RESCUES, 0)
+
+
+def stranded(queue) -> list[str]:
+    """Drain jobs that failed for good (RQ's failed registry) and still hold a taken batch."""
+    conn = queue.connection
+    job_ids = [j.decode() if isinstance(j, bytes) else j
+               for j in conn.zrange(queue.failed_job_registry.key, 0, -1)]
+    if not job_ids:
+        return []
+    with conn.pipeline(transaction=False) as p:
+        for job_id in job_ids:
+            p.exists(taken_key(job_id))
+        held = p.execute()
+    return [job_id for job_id, n in zip(job_ids, held) if n]
+
+
+def rescue(conn, job_id: str) -> int:
+    """Put the batch a failed drain job took back at the front of the inbox, in order, each envelope
+    with its rescue count one higher and its marker saying "waiting in the inbox" again; return how
+    many commands. Atomic (WATCH): when several workers find the same batch, one moves it."""
+    key = taken_key(job_id)
+    with conn.pipeline() as p:
+        while True:
+            try:
+                p.watch(key)
+                envelopes = [json.loads(raw) for raw in p.lrange(key, 0, -1)]
+                if not envelopes:
+                    return 0
+                p.multi()
+                for env in reversed(envelopes):
+                    p.lpush(INBOX, json.dumps(env | {RESCUES: rescues(env) + 1}))
+                for env in envelopes:
+                    p.set(queued_key(env["command_id"]), json.dumps([env["author"], None]), ex=KEEP_S)
+                p.delete(key)
+                p.execute()
+                return len(envelopes)
+            except WatchError:  # another worker moved it meanwhile: look again
+                continue

@@ -45,7 +45,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = Config.from_env()
     connection = redis.Redis.from_url(config.redis_url)
-    jobs.get_context()  # preload: build the DB engine, Redis clients and emitter before the first job
+    ctx = jobs.get_context()  # preload: the DB engine, Redis clients and emitter before the first job
     os.register_at_fork(after_in_child=functools.partial(_die_with_parent, os.getpid()))
     # A name is unique per process: a restarted worker must not inherit a killed one's identity
     # (RQ refuses a live-looking name, and recovery would take the dead one's jobs for live ones).
@@ -57,7 +57,8 @@ def main() -> None:
                               name=name and (f"{name}.{attempt}" if attempt else name),
                               worker_ttl=30, maintenance_interval=MAINTENANCE_INTERVAL_S)
         if watchman is None:  # requeues the jobs of dead workers within seconds
-            watchman = recovery.Watchman(queue, worker.name, config.job_timeout_s)
+            watchman = recovery.Watchman(queue, worker.name, config.job_timeout_s,
+                                         engine=ctx.services.engine)
             watchman.start()
         watchman.worker_name = worker.name
         if _run(worker, args.burst):

@@ -12,7 +12,8 @@ from rq import get_current_job
 from sqlalchemy import insert, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from backend.command_queue import DOORBELL, depth, done, queued_key, ring, take
+from backend.command_queue import (DOORBELL, RESCUE_LIMIT, depth, done, queued_key, rescues, ring,
+                                   take)
 from backend.commands import Command
 from backend.config import Config
 from backend.handlers import HANDLERS, Rejected
@@ -26,6 +27,9 @@ log = logging.getLogger("ripple.worker")
 COMMAND_STATUS_TTL_S = 7 * 24 * 3600
 DRAIN_S = 5.0  # a drain job hands over to a fresh one after this long (well inside the job timeout)
 STATUS_FIELDS = ("command_id", "author", "status", "result", "error", "last_seq")
+# The outcome of a command given up on: its batch failed for good more than RESCUE_LIMIT times.
+NOT_APPLIED = {"code": "not_applied",
+               "message": "The server could not save this. Nothing was changed; please try again."}
 _context = None
 
 
@@ -88,7 +92,11 @@ def handle_commands(envelopes: list[dict], ctx: WorkerContext) -> list[str]:
         unique.setdefault(env["command_id"], env)
     envelopes = list(unique.values())
     svc = ctx.services
-    applied, fresh, crash = apply_commands([Command(**e) for e in envelopes], svc)
+    give_up = {e["command_id"] for e in envelopes if rescues(e) > RESCUE_LIMIT}
+    for command_id in give_up:
+        log.error("command %s came back from failed batches %d times: recording it as not "
+                  "applied (unless it already was)", command_id, RESCUE_LIMIT + 1)
+    applied, fresh, crash = apply_commands([command_of(e) for e in envelopes], svc, give_up)
     last = max((s["last_seq"] for s, _ in applied.values()), default=0)
     version = (svc.projector.project_until(last, events=fresh)
                if last else svc.projector.checkpoint() or 0)
@@ -106,9 +114,17 @@ def handle_commands(envelopes: list[dict], ctx: WorkerContext) -> list[str]:
 TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)  # DB gone or busy: retry the whole job
 
 
-def apply_commands(cmds: list[Command], svc) -> tuple[dict, list[dict], Exception | None]:
+def command_of(envelope: dict) -> Command:
+    """The command an inbox envelope carries (without the queue's own fields, e.g. "rescues")."""
+    return Command(envelope["command_id"], envelope["type"], envelope["payload"],
+                   envelope.get("author", ""))
+
+
+def apply_commands(cmds: list[Command], svc, give_up=frozenset()) -> tuple[
+        dict, list[dict], Exception | None]:
     """The write side of a batch: {command_id: (status, events)}, the events appended just now (in
-    seq order, for the projector's fast path) and the first crash, if any.
+    seq order, for the projector's fast path) and the first crash, if any. Commands in `give_up`
+    are not run: they are recorded failed ("not_applied"), unless already recorded.
 
     All commands in ONE transaction (one log lock, one commit: group commit). A command whose handler
     crashes must not take its batch-mates down: then the batch is rolled back and each command runs
@@ -116,7 +132,7 @@ def apply_commands(cmds: list[Command], svc) -> tuple[dict, list[dict], Exceptio
     """
     try:
         with svc.session_factory() as session, session.begin():
-            out, fresh = _apply_batch(session, cmds, svc.rules)
+            out, fresh = _apply_batch(session, cmds, svc.rules, give_up)
             return out, fresh, None
     except TRANSIENT_DB_ERRORS:
         raise
@@ -127,7 +143,7 @@ def apply_commands(cmds: list[Command], svc) -> tuple[dict, list[dict], Exceptio
         out, crash = {}, None
         for cmd in cmds:
             try:
-                out[cmd.command_id] = apply_command(cmd, svc)
+                out[cmd.command_id] = apply_command(cmd, svc, give_up)
             except TRANSIENT_DB_ERRORS:
                 raise
             except Exception as one:  # noqa: BLE001
@@ -135,15 +151,16 @@ def apply_commands(cmds: list[Command], svc) -> tuple[dict, list[dict], Exceptio
         return out, [], crash
 
 
-def apply_command(cmd: Command, svc) -> tuple[dict, list[dict]]:
+def apply_command(cmd: Command, svc, give_up=frozenset()) -> tuple[dict, list[dict]]:
     """One command in its own write-side transaction. Returns (status, events) -- the recorded ones
     on a re-run."""
     with svc.session_factory() as session, session.begin():
-        out, _ = _apply_batch(session, [cmd], svc.rules)
+        out, _ = _apply_batch(session, [cmd], svc.rules, give_up)
         return out[cmd.command_id]
 
 
-def _apply_batch(session, cmds: list[Command], rules) -> tuple[dict, list[dict]]:
+def _apply_batch(session, cmds: list[Command], rules, give_up=frozenset()) -> tuple[
+        dict, list[dict]]:
     """Inside a transaction: take the log lock, apply each command (or find its recorded outcome),
     then write every new event and outcome row in one INSERT per table and move the log head once.
 
@@ -162,6 +179,8 @@ def _apply_batch(session, cmds: list[Command], rules) -> tuple[dict, list[dict]]
             out[cmd.command_id] = ({k: getattr(done, k) for k in STATUS_FIELDS}, events)
             continue
         try:
+            if cmd.command_id in give_up:
+                raise Rejected(**NOT_APPLIED)
             outcome = HANDLERS[cmd.type](cmd, session, rules)
         except Rejected as rejected:
             row, events = _outcome_row(cmd, "failed", error=rejected.as_dict()), []

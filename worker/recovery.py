@@ -14,8 +14,11 @@ list). Every process that takes jobs from a Ripple queue should run this thread 
 does): a job running longer than ALIVE_TTL_S in a process without it looks abandoned and is run a
 second time (harmless, but wasted work).
 
-The Watchman is also the command inbox's safety net (serve_inbox): commands waiting with no drain job
-queued, running or scheduled for STUCK_S get one.
+The Watchman is also the command inbox's safety net: commands waiting with no drain job queued,
+running or scheduled for STUCK_S get one (serve_inbox), and the batch of a drain job that failed for
+good (RQ's retries exhausted, e.g. by a long write-DB outage) goes back to the inbox once the DB
+answers again (rescue_stranded; backend/command_queue.rescue). Without that, such commands would
+wait for their author's tab to re-send them -- and a closed tab never would.
 """
 import logging
 import threading
@@ -25,12 +28,15 @@ from rq.executions import Execution
 from rq.job import JobStatus
 from rq.utils import as_text, parse_composite_key
 
-from backend.command_queue import INBOX, enqueue_drain
+from sqlalchemy import text
+
+from backend.command_queue import INBOX, enqueue_drain, rescue, ring, stranded
 
 log = logging.getLogger("ripple.recovery")
 ALIVE_TTL_S = 3      # a worker whose key is this old is dead
 INTERVAL_S = 0.5     # how often each worker refreshes its key and looks for abandoned jobs
 STUCK_S = 2.0        # dequeued but never started for this long: its worker died in between
+RESCUE_EVERY_S = 5.0  # how often each worker looks for batches left by failed drain jobs
 RERUN_STATES = {JobStatus.STARTED, JobStatus.QUEUED}
 
 
@@ -111,14 +117,41 @@ def serve_inbox(queue, state: dict, job_timeout: int, now: float | None = None) 
     return True
 
 
+def rescue_stranded(queue, state: dict, db_answers, job_timeout: int,
+                    now: float | None = None) -> int:
+    """One pass (at most every RESCUE_EVERY_S): when the write DB answers, put the batches of drain
+    jobs that failed for good back in the inbox and ring for a drain job. Returns the commands moved."""
+    now = time.time() if now is None else now
+    if now - state.get("last", 0.0) < RESCUE_EVERY_S:
+        return 0
+    state["last"] = now
+    jobs = stranded(queue)
+    if not jobs or not db_answers():  # still down: rescuing now would only fail again
+        return 0
+    moved = sum(rescue(queue.connection, job_id) for job_id in jobs)
+    if moved:
+        ring(queue, queue.connection, job_timeout)
+    return moved
+
+
+def db_answers(engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 -- any failure means "not yet"
+        return False
+
+
 class Watchman:
     """The thread each worker process runs: its alive key, and recovery passes over `queue`.
 
     `worker_name` may change while it runs (`python -m worker` starts a fresh RQ worker, under a new
     name, when the previous one quit on a lost Redis connection)."""
 
-    def __init__(self, queue, worker_name: str, job_timeout: int = 30):
+    def __init__(self, queue, worker_name: str, job_timeout: int = 30, engine=None):
         self.queue, self.worker_name, self.job_timeout = queue, worker_name, job_timeout
+        self.engine = engine  # the write DB, to rescue failed batches only once it answers
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self._loop, name="ripple-recovery", daemon=True)
@@ -126,7 +159,7 @@ class Watchman:
         return thread
 
     def _loop(self) -> None:
-        seen, inbox = {}, {}
+        seen, inbox, rescued = {}, {}, {}
         while True:
             try:
                 mark_alive(self.queue.connection, self.worker_name)
@@ -134,6 +167,10 @@ class Watchman:
                     log.warning("requeued abandoned job %s", job_id)
                 if serve_inbox(self.queue, inbox, self.job_timeout):
                     log.warning("commands waited in the inbox with no drain job: enqueued one")
+                if self.engine is not None and (moved := rescue_stranded(
+                        self.queue, rescued, lambda: db_answers(self.engine), self.job_timeout)):
+                    log.warning("%d commands of drain jobs that failed for good: back in the inbox",
+                                moved)
             except Exception as exc:  # noqa: BLE001 -- Redis briefly gone: try again next tick
                 log.warning("recovery pass failed: %s", exc)
             time.sleep(INTERVAL_S)

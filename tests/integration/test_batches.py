@@ -6,7 +6,8 @@ import uuid
 import pytest
 
 from backend import queries
-from backend.command_queue import (INBOX, depth, put_commands, queued_in, take, taken_key)
+from backend.command_queue import (DOORBELL, INBOX, KEEP_S, RESCUE_LIMIT, RESCUES, depth,
+                                   put_commands, queued_in, rescue, stranded, take, taken_key)
 from backend.handlers import HANDLERS
 from tests.integration.test_social import Net, _assert_counters_match_the_write_db, _random_command
 from tests.support import read_models_snapshot
@@ -167,7 +168,6 @@ def test_a_command_whose_drain_job_failed_for_good_is_queued_again_when_resent(a
                                                                               run_worker):
     """E.g. a DB outage longer than RQ's retry budget: the job that took the command ends in the
     failed registry. The browser's watchdog then hears 404 and re-sends the same command_id."""
-    from backend.command_queue import DOORBELL
     net = Net(app, run_worker, "ann")
     client, cid = net.clients["ann"], str(uuid.uuid4())
     cmd = {"command_id": cid, "type": "create_post", "payload": {"body": "outlived its job"}}
@@ -183,3 +183,78 @@ def test_a_command_whose_drain_job_failed_for_good_is_queued_again_when_resent(a
     run_worker()
     assert client.get(f"/api/commands/{cid}").get_json()["status"] == "succeeded"
     assert queries.profile(services.redis, "ann")["user"]["posts"] == 1
+
+
+def fail_for_good(services):
+    """The queued drain job takes the inbox's commands and ends in RQ's failed registry, as after a
+    write-DB outage longer than its retries: what a real worker leaves behind then."""
+    from rq.job import JobStatus
+    job = services.queue.jobs[0]
+    services.queue.remove(job)
+    services.redis.delete(DOORBELL)  # (the job cleared it when it started)
+    take(services.redis, job.id, 50)
+    job.set_status(JobStatus.FAILED)
+    services.queue.failed_job_registry.add(job, ttl=KEEP_S, exc_string="OperationalError: DB away")
+    return job
+
+
+def test_a_failed_drain_jobs_batch_goes_back_to_the_inbox_once_the_db_answers(app, services,
+                                                                               run_worker):
+    """No tab needs to re-send: every worker's Watchman rescues the batch (worker/recovery.py)."""
+    from worker.recovery import RESCUE_EVERY_S, rescue_stranded
+    net = Net(app, run_worker, "ann")
+    client = net.clients["ann"]
+    cmds = [{"command_id": str(uuid.uuid4()), "type": "create_post",
+             "payload": {"body": f"outlived its job {i}"}} for i in range(3)]
+    for cmd in cmds:
+        assert client.post("/api/commands", json=cmd).status_code == 202
+    job = fail_for_good(services)
+    assert stranded(services.queue) == [job.id]
+    ids = [c["command_id"] for c in cmds]
+    state, down = {}, lambda: False
+    assert rescue_stranded(services.queue, state, down, 30, now=100.0) == 0  # DB still away
+    assert [queued_in(services.redis, c) for c in ids] == [("ann", job.id)] * 3
+    assert rescue_stranded(services.queue, state, lambda: True, 30, now=100.0 + RESCUE_EVERY_S / 2) \
+        == 0  # not looked at again so soon
+    assert rescue_stranded(services.queue, state, lambda: True, 30, now=100.0 + RESCUE_EVERY_S) == 3
+    assert rescue(services.rq_redis, job.id) == 0  # moved once, whoever else finds it
+    assert stranded(services.queue) == []
+    inbox = [__import__("json").loads(x) for x in services.redis.lrange(INBOX, 0, -1)]
+    assert [(e["command_id"], e[RESCUES]) for e in inbox] == [(c, 1) for c in ids]  # in order
+    assert [queued_in(services.redis, c) for c in ids] == [("ann", None)] * 3
+    assert client.get(f"/api/commands/{ids[0]}").get_json()["status"] == "queued"
+    assert services.queue.count == 1  # a drain job was rung for
+    run_worker()
+    assert [client.get(f"/api/commands/{c}").get_json()["status"] for c in ids] == ["succeeded"] * 3
+    assert queries.profile(services.redis, "ann")["user"]["posts"] == 3
+    assert services.queue.failed_job_registry.count == 1  # kept for inspection, now empty-handed
+
+
+def test_a_command_back_from_failed_batches_too_often_is_recorded_not_applied(app, services,
+                                                                               run_worker):
+    """A command that crashes whatever we do must not loop for ever: after RESCUE_LIMIT rescues it
+    is recorded failed, and its author's tabs hear command_failed with the reason."""
+    import json as _json
+
+    import redis
+    net = Net(app, run_worker, "ann")
+    sub = redis.Redis.from_url(services.config.redis_url).pubsub(ignore_subscribe_messages=True)
+    sub.subscribe(services.config.socketio_channel)
+    assert sub.get_message(timeout=1) is None
+    poison = envelope("ann", "create_post", {"body": "crashes"}) | {RESCUES: RESCUE_LIMIT + 1}
+    fine = envelope("ann", "create_post", {"body": "fine"}) | {RESCUES: RESCUE_LIMIT}
+    put_commands(services.queue, services.redis, [poison, fine], 30)
+    run_worker()
+    status = queries.command_status(services.redis, poison["command_id"])
+    assert status["status"] == "failed" and status["error"] == jobs.NOT_APPLIED
+    assert queries.command_status(services.redis, fine["command_id"])["status"] == "succeeded"
+    assert [p["body"] for p in queries.profile(services.redis, "ann")["posts"]] == ["fine"]
+    heard = []
+    while (m := sub.get_message(timeout=1)) is not None:
+        heard.append(_json.loads(m["data"]))
+    sub.close()
+    failed = [m for m in heard if m["event"] == "command_failed"]
+    assert [(m["data"][0]["command_id"], m["data"][0]["error"]["code"], m["room"]) for m in failed] \
+        == [(poison["command_id"], "not_applied", ["user:ann"])]
+    cmd = {k: poison[k] for k in ("command_id", "type", "payload")}  # the tab re-sends it: answered
+    assert net.clients["ann"].post("/api/commands", json=cmd).get_json()["status"] == "failed"
