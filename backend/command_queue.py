@@ -139,9 +139,15 @@ def take(r, job_id: str, batch: int) -> list[dict]:
     return [json.loads(x) for x in raw]
 
 
-def done(r, job_id: str) -> None:
-    """The batch taken by `job_id` is applied and recorded."""
-    r.delete(taken_key(job_id))
+def done(r, job_id: str, envelopes: list[dict]) -> None:
+    """`envelopes`, taken by `job_id`, are applied and recorded: remove exactly these from its taken
+    list (the inbox holds them as json.dumps wrote them). Not the whole list: two runs of one job
+    can overlap (a worker starved of CPU looks dead and its job is re-run), and one run's DEL would
+    drop a batch the other run had just taken -- lost, had that run then been killed."""
+    with r.pipeline(transaction=False) as p:
+        for env in envelopes:
+            p.lrem(taken_key(job_id), 1, json.dumps(env))
+        p.execute()
 
 
 def queued_in(r, command_id: str) -> tuple[str, str | None] | None:

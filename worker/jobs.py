@@ -66,7 +66,7 @@ def drain_inbox() -> dict:
         if not envelopes:
             return {"commands": applied, "batches": batches}
         handle_commands(envelopes, ctx)
-        done(r, job.id)
+        done(r, job.id, envelopes)
         applied, batches = applied + len(envelopes), batches + 1
         if time.monotonic() > end:  # let other queues and the RQ bookkeeping breathe
             if depth(r):

@@ -80,13 +80,16 @@ def recover(queue, seen: dict, now: float | None = None) -> list[str]:
         # ZREM is the claim: when several workers find the same job, exactly one requeues it.
         if conn.zrem(queue.started_job_registry.key, entry) and _requeue(queue, job_id):
             requeued.append(job_id)
+            seen.pop(job_id, None)
     started = {parse_composite_key(as_text(e))[0]
                for e in conn.zrange(queue.started_job_registry.key, 0, -1)}
     waiting = [as_text(j) for j in conn.lrange(queue.intermediate_queue_key, 0, -1)]
     for job_id in waiting:
-        if job_id in started:
+        if job_id in started:  # running, so not stuck: its next wait starts a fresh clock
+            seen.pop(job_id, None)
             continue
         if now - seen.setdefault(job_id, now) >= STUCK_S:
+            seen.pop(job_id)
             if conn.lrem(queue.intermediate_queue_key, 1, job_id) and _requeue(queue, job_id):
                 requeued.append(job_id)
     for job_id in set(seen) - set(waiting):

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from backend import queries
-from backend.command_queue import (DOORBELL, INBOX, KEEP_S, RESCUE_LIMIT, RESCUES, depth,
+from backend.command_queue import (DOORBELL, INBOX, KEEP_S, RESCUE_LIMIT, RESCUES, depth, done,
                                    put_commands, queued_in, rescue, stranded, take, taken_key)
 from backend.handlers import HANDLERS
 from tests.integration.test_social import Net, _assert_counters_match_the_write_db, _random_command
@@ -128,6 +128,24 @@ def test_a_killed_drain_job_finds_its_batch_again_and_markers_name_it(services):
     assert [e["command_id"] for e in take(services.redis, "job-b", 3)] == \
         [e["command_id"] for e in envs[3:]]  # another job takes the rest, never the same
     assert services.redis.llen(INBOX) == 0 and services.redis.llen(taken_key("job-a")) == 3
+
+
+def test_two_overlapping_runs_of_one_drain_job_never_drop_each_others_batch(services):
+    """A worker starved of CPU looks dead, so its job is re-run while it still runs: both runs share
+    one taken list. Finishing a batch removes just that batch, never one the other run took since
+    (the other run could yet be killed, and its re-run must find it)."""
+    r = services.redis
+    envs = [envelope("ann", "create_post", {"body": f"overlap {i}"}) for i in range(6)]
+    put_commands(services.queue, r, envs, 30)
+    first = take(r, "job-x", 3)
+    assert take(r, "job-x", 3) == first  # the second run finds the first run's batch
+    done(r, "job-x", first)               # the first run finishes it ...
+    second = take(r, "job-x", 3)          # ... and takes the next three
+    done(r, "job-x", first)               # the second run finishes the first batch too
+    assert take(r, "job-x", 3) == second  # the next three are still there for a re-run
+    assert [e["command_id"] for e in second] == [e["command_id"] for e in envs[3:]]
+    done(r, "job-x", second)
+    assert not r.exists(taken_key("job-x")) and depth(r) == 0
 
 
 def test_the_watchman_gives_an_unserved_inbox_a_drain_job(services):
