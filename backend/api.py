@@ -10,29 +10,12 @@ from rq.job import Job, JobStatus
 from . import queries
 from .command_queue import parse_marker, put_commands, queued_key, submit
 from .commands import ValidationError, clean_command_id, parse_command
-from .http import ApiError, current_user, int_arg, json_body, login_required, services
+from .http import (ApiError, current_user, int_arg, json_body, login_required, paged, read_side,
+                   services)
 from .projections import command_key
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 LIVE_JOB_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-
-
-def _read_side():
-    """The Redis client, after making sure the read models exist (rebuilt if Redis came back empty)."""
-    svc = services()
-    svc.projector.ensure_read_side()
-    return svc.redis
-
-
-def _paged(query, *args) -> dict:
-    """A page query (timeline, feed) without _read_side's extra round trip: the page's own snapshot
-    carries the checkpoint, so version 0 is the only case where the read side may be missing."""
-    svc = services()
-    svc.projector.ensure_store()  # once per process
-    page = query(svc.redis, *args)
-    if page["version"] == 0 and svc.projector.checkpoint() is None:
-        page = query(_read_side(), *args)
-    return page
 
 
 def _job_live(job_id: str) -> bool:
@@ -111,28 +94,28 @@ def _page_args():
 @bp.get("/timeline")
 def timeline():
     limit, before = _page_args()
-    return jsonify(_paged(queries.timeline, limit, before, current_user()))
+    return jsonify(paged(queries.timeline, limit, before, current_user()))
 
 
 @bp.get("/feed")
 @login_required
 def feed():
     limit, before = _page_args()
-    return jsonify(_paged(queries.feed, current_user(), limit, before))
+    return jsonify(paged(queries.feed, current_user(), limit, before))
 
 
 @bp.get("/users/<handle>")
 def user(handle):
     limit, before = _page_args()
-    return jsonify(queries.profile(_read_side(), handle.lower(), current_user(), limit, before))
+    return jsonify(queries.profile(read_side(), handle.lower(), current_user(), limit, before))
 
 
 @bp.get("/users/<handle>/<any(followers, following):which>")
 def follow_list(handle, which):
     limit, offset = int_arg("limit", 100, 1, 1000), int_arg("offset", 0, 0, 10**9)
-    return jsonify(queries.follow_list(_read_side(), handle.lower(), which, limit, offset))
+    return jsonify(queries.follow_list(read_side(), handle.lower(), which, limit, offset))
 
 
 @bp.get("/posts/<int:post_id>")
 def post(post_id):
-    return jsonify(queries.post_detail(_read_side(), post_id, current_user()))
+    return jsonify(queries.post_detail(read_side(), post_id, current_user()))

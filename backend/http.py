@@ -67,6 +67,26 @@ def services():
     return current_app.extensions["ripple"]
 
 
+def read_side():
+    """The read-model Redis client, after making sure the read models exist (rebuilt if Redis came
+    back empty): one extra round trip."""
+    svc = services()
+    svc.projector.ensure_read_side()
+    return svc.redis
+
+
+def paged(query, *args) -> dict:
+    """A page query (queries.timeline, queries.feed) without read_side's extra round trip: the
+    page's own snapshot carries the checkpoint, so version 0 is the only case where the read side
+    may be missing."""
+    svc = services()
+    svc.projector.ensure_store()  # once per process
+    page = query(svc.redis, *args)
+    if page["version"] == 0 and svc.projector.checkpoint() is None:
+        page = query(read_side(), *args)
+    return page
+
+
 def current_user() -> str | None:
     return session.get("handle")
 

@@ -5,17 +5,11 @@ from pathlib import Path
 from flask import Blueprint, abort, redirect, render_template, send_from_directory
 
 from . import queries
-from .http import current_user, services
+from .http import current_user, paged, read_side
 
 bp = Blueprint("pages", __name__)
 VENDOR = Path(__file__).resolve().parent.parent / "node_modules"
 VENDOR_FILES = {"socket.io.esm.min.js": "socket.io-client/dist"}
-
-
-def _r():
-    svc = services()
-    svc.projector.ensure_read_side()
-    return svc.redis
 
 
 def _page(page: str, title: str, data: dict | None = None):
@@ -28,32 +22,32 @@ def home():
     me = current_user()
     if not me:
         return redirect("/explore")
-    data = queries.feed(_r(), me)
+    data = paged(queries.feed, me)
     if not data["posts"]:
-        data["suggestions"] = queries.suggestions(_r(), me)
+        data["suggestions"] = queries.suggestions(read_side(), me)
     return _page("home", "Home", data)
 
 
 @bp.get("/explore")
 def explore():
-    return _page("explore", "Explore", queries.timeline(_r(), viewer=current_user()))
+    return _page("explore", "Explore", paged(queries.timeline, 20, None, current_user()))
 
 
 @bp.get("/users/<handle>")
 def profile(handle):
-    data = queries.profile(_r(), handle.lower(), current_user())
+    data = queries.profile(read_side(), handle.lower(), current_user())
     return _page("profile", f"@{data['user']['handle']}", data)
 
 
 @bp.get("/users/<handle>/<any(followers, following):which>")
 def follows(handle, which):
-    data = queries.follow_list(_r(), handle.lower(), which)
+    data = queries.follow_list(read_side(), handle.lower(), which)
     return _page("follows", f"@{data['handle']} · {which}", data | {"which": which})
 
 
 @bp.get("/posts/<int:post_id>")
 def post(post_id):
-    return _page("post", "Post", queries.post_detail(_r(), post_id, current_user()))
+    return _page("post", "Post", queries.post_detail(read_side(), post_id, current_user()))
 
 
 @bp.get("/login")
