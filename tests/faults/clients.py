@@ -97,6 +97,14 @@ class Client:
         raise TimeoutError(f"no outcome for {cmd['type']} {cmd['command_id']}")
 
 
+def start_streams(clients, run) -> list[threading.Thread]:
+    """One daemon thread per client, running run(client): the clients send at once."""
+    threads = [threading.Thread(target=run, args=(c,), daemon=True) for c in clients]
+    for t in threads:
+        t.start()
+    return threads
+
+
 def accepted_by_author(clients) -> dict[str, tuple[dict, str]]:
     """command_id -> (envelope, author handle) over all clients, for checks.exactly_once()."""
     return {cid: (cmd, c.handle) for c in clients for cid, cmd in c.accepted.items()}

@@ -6,14 +6,13 @@ watchdog, e.g. every tab was closed), so only the server can save those commands
 answers again, a worker's Watchman puts the stranded batches back in the inbox (worker/recovery.py
 rescue_stranded) and every accepted command ends applied exactly once.
 """
-import threading
 import time
 
 import pytest
 
 from backend.command_queue import RETRY, stranded
 from tests.faults.checks import Figures, exactly_once, rebuild_differences, report
-from tests.faults.clients import Client, accepted_by_author, command
+from tests.faults.clients import Client, accepted_by_author, command, start_streams
 from tests.faults.test_fault_db_unavailable import PgOutage
 from tests.support import wait_for
 
@@ -37,9 +36,7 @@ def test_db_away_longer_than_the_retries_commands_are_rescued_without_resends(fa
     stack.wait_workers_ready()
     outage = PgOutage(stack.database_url)
     clients = [Client(stack.base) for _ in range(CLIENTS)]
-    threads = [threading.Thread(target=run_client, args=(c,), daemon=True) for c in clients]
-    for t in threads:
-        t.start()
+    threads = start_streams(clients, run_client)
     time.sleep(1.0)
     outage.begin()
     began = time.monotonic()

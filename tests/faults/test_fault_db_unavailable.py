@@ -7,14 +7,13 @@ the worker's transaction waits on SQLite's busy timeout. Either way the commands
 pending meanwhile (GET /api/commands/<id> says "queued"), and each ends applied exactly once.
 """
 import sqlite3
-import threading
 import time
 
 import pytest
 import sqlalchemy as sa
 
 from tests.faults.checks import Figures, exactly_once, rebuild_differences, report
-from tests.faults.clients import Client, accepted_by_author, command
+from tests.faults.clients import Client, accepted_by_author, command, start_streams
 from tests.support import logged_in_page, wait_for
 
 CLIENTS = 3
@@ -73,9 +72,7 @@ def test_db_unavailable_commands_wait_and_apply_once(fault_stack, request, db):
     outage = PgOutage(stack.database_url) if db == "postgres" else SqliteOutage(stack.database_url)
     clients = [Client(stack.base) for _ in range(CLIENTS)]
     probe = Client(stack.base)  # sends one command while the DB is away: accepted, shown pending
-    threads = [threading.Thread(target=run_client, args=(c,), daemon=True) for c in clients]
-    for t in threads:
-        t.start()
+    threads = start_streams(clients, run_client)
 
     time.sleep(1.5)
     outage.begin()
