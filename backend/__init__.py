@@ -6,11 +6,13 @@ from flask import Flask, request, session
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, auth_api, cli, health, openapi, pages, ratelimit, realtime
-from .config import Config
-from .http import ApiError, check_origin, error_response
-from .queries import NotFound
-from .services import build_services
+from backend import cli
+
+from backend.web import api, auth_api, health, openapi, pages, ratelimit, realtime
+from backend.config import Config
+from backend.web.http import ApiError, check_origin, error_response
+from backend.read.queries import NotFound
+from backend.services import build_services
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "

@@ -1,8 +1,8 @@
 """Flask CLI commands: `flask --app app init-db | rebuild-read-models | seed`."""
 import click
 
-from .http import services
-from .write_models import init_db
+from backend.web.http import services
+from backend.write.models import init_db
 
 
 def register(app) -> None:
@@ -24,5 +24,5 @@ def register(app) -> None:
     @click.option("--password", default="password123", show_default=True)
     def seed_command(users, posts, password):
         """Fill a demo world through the real command path (a worker must be running)."""
-        from .seed import seed
+        from backend.seed import seed
         seed(services(), users, posts, password)

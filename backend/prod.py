@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from .config import ROOT, Config, ProdConfig
+from backend.config import ROOT, Config, ProdConfig
 
 RESTART_PAUSE_S = 2.0
 STOP_TIMEOUT_S = 15.0
@@ -85,7 +85,7 @@ class Supervisor:
 
 def main() -> int:
     prod, config = ProdConfig.from_env(), Config.from_env()
-    from .write_models import init_db, make_engine  # noqa: PLC0415 -- keep the import light
+    from backend.write.models import init_db, make_engine  # noqa: PLC0415 -- keep the import light
     engine = make_engine(config.database_url)
     init_db(engine)
     engine.dispose()

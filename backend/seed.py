@@ -12,11 +12,11 @@ import uuid
 import click
 from rq import Worker
 
-from .accounts import HandleTaken, signup
-from .command_queue import put_commands
-from .commands import parse_command
-from .projections import command_key
-from .queries import parse_command_status
+from backend.write.accounts import HandleTaken, signup
+from backend.write.command_queue import put_commands
+from backend.write.commands import parse_command
+from backend.read.projections import command_key
+from backend.read.queries import parse_command_status
 
 NAMES = ("ada grace alan linus margaret barbara ken dennis edsger donald frances katherine tim "
          "radia guido brendan anders bjarne john hedy sophie joan shafi leslie niklaus").split()

@@ -5,11 +5,11 @@ import redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from .config import Config
-from .handlers import Rules
-from .projections import Caps
-from .projector import Projector
-from .write_models import make_engine, make_session_factory
+from backend.config import Config
+from backend.write.handlers import Rules
+from backend.read.projections import Caps
+from backend.read.projector import Projector
+from backend.write.models import make_engine, make_session_factory
 
 
 @dataclass

@@ -21,12 +21,12 @@ import uuid
 from sqlalchemy import insert, select, update
 from werkzeug.security import generate_password_hash
 
-from backend.command_queue import put_commands
-from backend.commands import Command
+from backend.write.command_queue import put_commands
+from backend.write.commands import Command
 from backend.config import Config
-from backend.projections import feed_key
+from backend.read.projections import feed_key
 from backend.services import build_services
-from backend.write_models import Event, Follow, LogHead, User, init_db, lock_log
+from backend.write.models import Event, Follow, LogHead, User, init_db, lock_log
 from tests.support import RedisServer, process_env, sqlite_url, start_worker, wait_for
 from worker import jobs
 from worker.emitter import make_emitter

@@ -19,9 +19,9 @@ def run(quick: bool = False) -> list[dict]:
 
 def _adapter(fanout, posts: int) -> list[dict]:
     from backend.config import Config
-    from backend.projections import feed_key
+    from backend.read.projections import feed_key
     from backend.services import build_services
-    from backend.write_models import init_db
+    from backend.write.models import init_db
     from tests.support import RedisServer, process_env, sqlite_url, start_worker
 
     tmp = tempfile.mkdtemp(prefix="ripple-bench-fanout-")

@@ -14,11 +14,11 @@ import uuid
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-from backend import accounts
-from backend.command_queue import put_commands
+from backend.write import accounts
+from backend.write.command_queue import put_commands
 from backend.config import Config
 from backend.services import build_services
-from backend.write_models import init_db
+from backend.write.models import init_db
 from bench.common import WriteDB
 from tests.support import RedisServer
 from worker import jobs
@@ -27,9 +27,9 @@ from worker.emitter import make_emitter
 STEPS = [("everything (the RQ worker loop)", "rq/worker/base.py", "work"),
          ("Ripple job: drain_inbox", "worker/jobs.py", "drain_inbox"),
          ("  write transaction (apply_commands)", "worker/jobs.py", "apply_commands"),
-         ("    lock_log (log-head row lock)", "backend/write_models.py", "lock_log"),
-         ("    handler (business rules)", "backend/handlers.py", "create_post"),
-         ("  projection (project_until)", "backend/projector.py", "project_until"),
+         ("    lock_log (log-head row lock)", "backend/write/models.py", "lock_log"),
+         ("    handler (business rules)", "backend/write/handlers.py", "create_post"),
+         ("  projection (project_until)", "backend/read/projector.py", "project_until"),
          ("  record outcomes (record_statuses)", "worker/jobs.py", "record_statuses"),
          ("  notify (Socket.IO emits via Redis)", "worker/jobs.py", "notify"),
          ("Redis round trips (all)", "redis/retry.py", "call_with_retry"),

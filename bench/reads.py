@@ -27,7 +27,7 @@ from flask.sessions import SecureCookieSessionInterface
 from bench import seed
 from bench.clients import cpu_seconds
 from bench.common import Stack, child_pids, median, postgres_pids, row
-from backend.write_models import StoreIdentity, make_engine
+from backend.write.models import StoreIdentity, make_engine
 
 SIZES = {"full": (10_000, 100_000, 500_000, 500_000), "quick": (1_000, 10_000, 50_000, 50_000)}
 VIEWER = "u00001"

@@ -1,5 +1,5 @@
 """A big world for the read benchmark, fast: bulk rows into the write DB and its event log, then the
-read models built by the REAL projection functions (backend/projections.py), pipelined.
+read models built by the REAL projection functions (backend/read/projections.py), pipelined.
 
 Log order: every user_registered, then user_followed, then post_created, then post_liked; the events
 have exactly the shapes the handlers write, so `flask rebuild-read-models` would rebuild the same
@@ -12,8 +12,8 @@ import time
 
 from sqlalchemy import insert, text, update
 
-from backend.projections import CHECKPOINT, PROJECTIONS, STORE, Caps
-from backend.write_models import Event, Follow, Like, LogHead, Post, User
+from backend.read.projections import CHECKPOINT, PROJECTIONS, STORE, Caps
+from backend.write.models import Event, Follow, Like, LogHead, Post, User
 
 PW_HASH = "scrypt:32768:8:1$bench$not-a-real-hash"  # nobody logs in with a password here
 

@@ -18,8 +18,10 @@ from sqlalchemy import text
 from werkzeug.http import parse_cookie
 
 from app import app
-from backend import CSP, pages, queries
-from backend.http import int_arg
+from backend import CSP
+from backend.read import queries
+from backend.web import pages
+from backend.web.http import int_arg
 
 bp = Blueprint("bench_sql", __name__, url_prefix="/bench")
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from backend.config import Config
 from backend.services import build_services
-from backend.write_models import init_db
+from backend.write.models import init_db
 from tests.support import CHROMIUM_FLAGS, RedisServer, sqlite_url
 
 PG_URL = os.environ.get("RIPPLE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -12,15 +12,15 @@ from rq import get_current_job
 from sqlalchemy import insert, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from backend.command_queue import (DOORBELL, RESCUE_LIMIT, depth, done, queued_key, rescues, ring,
+from backend.write.command_queue import (DOORBELL, RESCUE_LIMIT, depth, done, queued_key, rescues, ring,
                                    take)
-from backend.commands import Command
+from backend.write.commands import Command
 from backend.config import Config
-from backend.handlers import HANDLERS, Rejected
-from backend.notifications import messages_for_event, outcome_message
-from backend.projections import command_key
+from backend.write.handlers import HANDLERS, Rejected
+from backend.read.notifications import messages_for_event, outcome_message
+from backend.read.projections import command_key
 from backend.services import build_services
-from backend.write_models import Event, ProcessedCommand, lock_log, set_log_head
+from backend.write.models import Event, ProcessedCommand, lock_log, set_log_head
 from worker.emitter import batched, make_emitter
 
 log = logging.getLogger("ripple.worker")

@@ -30,7 +30,7 @@ from rq.utils import as_text, parse_composite_key
 
 from sqlalchemy import text
 
-from backend.command_queue import INBOX, enqueue_drain, rescue, ring, stranded
+from backend.write.command_queue import INBOX, enqueue_drain, rescue, ring, stranded
 
 log = logging.getLogger("ripple.recovery")
 ALIVE_TTL_S = 3      # a worker whose key is this old is dead

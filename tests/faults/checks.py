@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from backend.projections import LOCK, PREFIX
-from backend.write_models import Comment, Event, Follow, Like, Post, ProcessedCommand, User
+from backend.read.projections import LOCK, PREFIX
+from backend.write.models import Comment, Event, Follow, Like, Post, ProcessedCommand, User
 
 RESULTS = Path(__file__).resolve().parent / "results"
 COLLECTED: list["Figures"] = []

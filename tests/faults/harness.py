@@ -9,9 +9,9 @@ import os
 import signal
 from pathlib import Path
 
-from backend.command_queue import depth, put_commands, taken_key
+from backend.write.command_queue import depth, put_commands, taken_key
 from backend.config import Config
-from backend.projections import CHECKPOINT
+from backend.read.projections import CHECKPOINT
 from backend.services import build_services
 from tests.support import (PYTHON, Proc, RedisServer, init_db, process_env, sqlite_url, start_web,
                            wait_for)

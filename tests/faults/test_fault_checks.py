@@ -1,7 +1,7 @@
 """The fault checks themselves can fail: a doubled effect, a lost command and a read model that
 drifted from the log are each caught (so a green fault test means something)."""
-from backend.commands import Command
-from backend.write_models import Post, User, append_events, init_db, lock_log
+from backend.write.commands import Command
+from backend.write.models import Post, User, append_events, init_db, lock_log
 from tests.faults.checks import exactly_once, rebuild_differences
 from tests.faults.clients import command
 from worker.jobs import apply_command

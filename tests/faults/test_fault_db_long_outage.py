@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from backend.command_queue import RETRY, stranded
+from backend.write.command_queue import RETRY, stranded
 from tests.faults.checks import Figures, exactly_once, rebuild_differences, report
 from tests.faults.clients import Client, accepted_by_author, command, start_streams
 from tests.faults.test_fault_db_unavailable import PgOutage

@@ -2,7 +2,7 @@
 
 PostgreSQL: the test's database refuses connections (ALLOW_CONNECTIONS false) and its open sessions
 are terminated -- the machine's server keeps running for everyone else. Jobs fail on the DB error and
-RQ retries them with backoff (backend/api.py RETRY). SQLite: another connection holds BEGIN EXCLUSIVE;
+RQ retries them with backoff (backend/web/api.py RETRY). SQLite: another connection holds BEGIN EXCLUSIVE;
 the worker's transaction waits on SQLite's busy timeout. Either way the commands stay accepted and
 pending meanwhile (GET /api/commands/<id> says "queued"), and each ends applied exactly once.
 """

@@ -14,7 +14,7 @@ from collections import Counter
 
 import pytest
 
-from backend.projections import command_key
+from backend.read.projections import command_key
 from tests.faults.checks import EDITED, Figures, exactly_once, rebuild_differences, report
 from tests.faults.clients import Client, command
 from tests.support import wait_for

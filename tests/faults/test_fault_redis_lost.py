@@ -165,6 +165,6 @@ def test_pending_post_survives_redis_restart_in_the_browser(fault_stack, browser
 def _post_count(stack, body: str) -> int:
     from sqlalchemy import func, select
 
-    from backend.write_models import Post
+    from backend.write.models import Post
     with stack.svc.session_factory() as s:
         return s.scalar(select(func.count()).select_from(Post).where(Post.body == body))

@@ -10,7 +10,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from backend.projections import command_key
+from backend.read.projections import command_key
 from tests.faults.checks import Figures, exactly_once, report
 from tests.support import logged_in_page, wait_for
 

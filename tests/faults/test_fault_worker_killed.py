@@ -11,8 +11,8 @@ import random
 import threading
 import time
 
-from backend.command_queue import taken_key
-from backend.projections import command_key
+from backend.write.command_queue import taken_key
+from backend.read.projections import command_key
 from tests.faults.checks import Figures, exactly_once, rebuild_differences, report
 from tests.faults.clients import Client, accepted_by_author, command
 from tests.faults.harness import settle
@@ -179,8 +179,8 @@ def test_dequeued_but_unstarted_job_and_held_projector_lock_recover_in_seconds(f
     """The two other places a SIGKILL can leave things: a job already moved to RQ's intermediate
     list but not yet started (RQ would wait over a minute, and only at maintenance time), and the
     projector lock held by the dead process (others wait for it to expire, LOCK_TTL_S)."""
-    from backend.projections import LOCK
-    from backend.projector import LOCK_TTL_S
+    from backend.read.projections import LOCK
+    from backend.read.projector import LOCK_TTL_S
 
     stack = fault_stack(workers=0)
     author = Client(stack.base)

@@ -5,10 +5,10 @@ import uuid
 
 import pytest
 
-from backend import queries
-from backend.command_queue import (DOORBELL, INBOX, KEEP_S, RESCUE_LIMIT, RESCUES, depth, done,
+from backend.read import queries
+from backend.write.command_queue import (DOORBELL, INBOX, KEEP_S, RESCUE_LIMIT, RESCUES, depth, done,
                                    put_commands, queued_in, rescue, stranded, take, taken_key)
-from backend.handlers import HANDLERS
+from backend.write.handlers import HANDLERS
 from tests.integration.test_social import Net, _assert_counters_match_the_write_db, _random_command
 from tests.support import read_models_snapshot
 from worker import jobs

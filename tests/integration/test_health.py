@@ -4,9 +4,9 @@ import uuid
 import pytest
 
 from backend import create_app
-from backend.commands import Command
+from backend.write.commands import Command
 from backend.services import build_services
-from backend.write_models import init_db
+from backend.write.models import init_db
 from tests.conftest import make_config
 from tests.support import RedisServer, sqlite_url
 from worker import jobs

@@ -6,9 +6,9 @@ import uuid
 from rq import Worker
 from sqlalchemy import func, select
 
-from backend import queries
-from backend.command_queue import put_commands
-from backend.write_models import Event, LogHead, Post, ProcessedCommand
+from backend.read import queries
+from backend.write.command_queue import put_commands
+from backend.write.models import Event, LogHead, Post, ProcessedCommand
 from tests.support import process_env, read_models_snapshot, start_worker, wait_for
 from worker import jobs
 

@@ -3,7 +3,7 @@ import uuid
 
 from sqlalchemy import func, select
 
-from backend.write_models import Event, Post
+from backend.write.models import Event, Post
 
 
 def signup(client, handle):

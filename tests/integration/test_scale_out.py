@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from rq import Worker
 from sqlalchemy import create_engine, func, select
 
-from backend.write_models import Event, Post
+from backend.write.models import Event, Post
 from tests.support import (PYTHON, Proc, RedisServer, init_db, new_command, process_env, signup,
                            wait_for)
 

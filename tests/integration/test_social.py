@@ -8,8 +8,8 @@ import pytest
 import socketio
 from sqlalchemy import func, select
 
-from backend.projections import Caps
-from backend.write_models import Comment, Event, Follow, Like, Post, ProcessedCommand, User
+from backend.read.projections import Caps
+from backend.write.models import Comment, Event, Follow, Like, Post, ProcessedCommand, User
 from tests.support import (PYTHON, ROOT, CommandClients, process_env, read_models_snapshot, signup, start_web,
                            start_worker, wait_for)
 

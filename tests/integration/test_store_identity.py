@@ -6,9 +6,9 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from backend import create_app
-from backend.projections import STORE
+from backend.read.projections import STORE
 from backend.services import build_services
-from backend.write_models import init_db
+from backend.write.models import init_db
 from tests.conftest import make_config
 from tests.support import read_models_snapshot, sqlite_url
 from worker import jobs

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 import backend.config as config_module
 from backend.config import Config
-from backend.write_models import User
+from backend.write.models import User
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from backend.command_queue import depth
+from backend.write.command_queue import depth
 
 WRITES = ["/api/signup", "/api/login", "/api/commands"]
 

@@ -16,8 +16,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
                                                status_code_conformance)
 
-from backend.command_queue import depth
-from backend.projections import command_key
+from backend.write.command_queue import depth
+from backend.read.projections import command_key
 
 EXAMPLES = 50  # per operation and generation mode
 SCRYPT_OPS = {"POST /api/signup", "POST /api/login"}  # ~90 ms of password hashing per request

@@ -6,7 +6,7 @@ It is used only here; the integration tier runs the same functions against a rea
 import pytest
 from sqlalchemy.orm import Session
 
-from backend.write_models import User, init_db, make_engine, make_session_factory
+from backend.write.models import User, init_db, make_engine, make_session_factory
 
 WRITES = {"set", "hset", "hincrby", "zadd", "zrem", "zremrangebyrank", "sadd", "srem", "rpush",
           "delete", "eval"}

@@ -1,9 +1,9 @@
-"""Envelope and payload validation (backend/commands.py): pure functions, no I/O."""
+"""Envelope and payload validation (backend/write/commands.py): pure functions, no I/O."""
 import uuid
 
 import pytest
 
-from backend.commands import BODY_MAX, PAYLOAD_VALIDATORS, ValidationError, clean_body, parse_command
+from backend.write.commands import BODY_MAX, PAYLOAD_VALIDATORS, ValidationError, clean_body, parse_command
 
 CID = "0b9e7a52-3c1d-4f7e-9a59-2d0c8e4b6f11"
 

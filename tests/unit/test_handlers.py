@@ -1,4 +1,4 @@
-"""Business rules (backend/handlers.py) and the worker's transaction (worker/jobs.apply_command)
+"""Business rules (backend/write/handlers.py) and the worker's transaction (worker/jobs.apply_command)
 on a real SQLAlchemy write DB: in-memory SQLite. Time is controlled through Rules and created_at rows.
 """
 import time
@@ -8,11 +8,11 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select, update
 
-from backend.commands import Command
-from backend.handlers import HANDLERS, Rejected, Rules
-from backend.notifications import messages_for_event
-from backend.projections import PROJECTIONS
-from backend.write_models import Event, LogHead, Post, ProcessedCommand
+from backend.write.commands import Command
+from backend.write.handlers import HANDLERS, Rejected, Rules
+from backend.read.notifications import messages_for_event
+from backend.read.projections import PROJECTIONS
+from backend.write.models import Event, LogHead, Post, ProcessedCommand
 from worker.jobs import apply_command
 
 

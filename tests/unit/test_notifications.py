@@ -1,6 +1,6 @@
-"""Routing of Socket.IO messages (backend/notifications.py): who hears about what."""
-from backend.notifications import messages_for_event, outcome_message
-from backend.projections import followers_key, post_key, user_key
+"""Routing of Socket.IO messages (backend/read/notifications.py): who hears about what."""
+from backend.read.notifications import messages_for_event, outcome_message
+from backend.read.projections import followers_key, post_key, user_key
 
 CID = "0b9e7a52-3c1d-4f7e-9a59-2d0c8e4b6f11"
 POST = {"id": 9, "author": "alice", "body": "hi", "created_at": 1000.0}

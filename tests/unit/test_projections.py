@@ -1,10 +1,10 @@
-"""Each projection's writes (backend/projections.py), recorded on a pipeline double and applied to an
+"""Each projection's writes (backend/read/projections.py), recorded on a pipeline double and applied to an
 in-memory Redis double. Reads must go through `r`, writes onto the MULTI pipeline `p`."""
 import json
 
 import pytest
 
-from backend.projections import (PROJECTIONS, TIMELINE, USERS, Caps, comments_key, feed_key,
+from backend.read.projections import (PROJECTIONS, TIMELINE, USERS, Caps, comments_key, feed_key,
                                  followers_key, following_key, likers_key, post_key, user_key,
                                  user_posts_key)
 from tests.unit.conftest import ReadOnly, Recorder
@@ -156,7 +156,7 @@ def test_no_projection_writes_outside_its_pipeline(mem, kind):
 
 
 def test_the_projector_fast_path_splits_a_batch_before_each_event_that_reads_redis():
-    from backend.projector import _chunks
+    from backend.read.projector import _chunks
     kinds = ["post_created", "post_liked", "user_followed", "post_created", "user_unfollowed",
              "user_followed", "comment_created"]
     events = [{"seq": i, "type": k} for i, k in enumerate(kinds, start=1)]

@@ -1,4 +1,4 @@
-"""The social commands' business rules (backend/handlers.py) on an in-memory SQLite write DB:
+"""The social commands' business rules (backend/write/handlers.py) on an in-memory SQLite write DB:
 follows, comments, likes, edit and delete. Each rejection names its reason and leaves nothing behind;
 each repeat (follow twice, like twice, unlike when not liked) is one effect and one event at most."""
 import uuid
@@ -6,9 +6,9 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from backend.commands import Command
-from backend.handlers import HANDLERS, Rejected, Rules
-from backend.write_models import Comment, Follow, Like, Post
+from backend.write.commands import Command
+from backend.write.handlers import HANDLERS, Rejected, Rules
+from backend.write.models import Comment, Follow, Like, Post
 
 
 def run(session_factory, author, ctype, **payload):

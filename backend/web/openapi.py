@@ -6,8 +6,8 @@ against it. Auth is the Flask session cookie; every 4xx is the JSON error body b
 """
 from flask import Blueprint, jsonify
 
-from .commands import BODY_MAX, PAYLOAD_VALIDATORS
-from .queries import MAX_LIMIT
+from backend.write.commands import BODY_MAX, PAYLOAD_VALIDATORS
+from backend.read.queries import MAX_LIMIT
 
 bp = Blueprint("openapi", __name__)
 

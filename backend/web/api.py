@@ -7,12 +7,12 @@ from flask import Blueprint, jsonify
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from . import queries
-from .command_queue import parse_marker, put_commands, queued_key, submit
-from .commands import ValidationError, clean_command_id, parse_command
-from .http import (ApiError, current_user, int_arg, json_body, login_required, paged, read_side,
+from backend.read import queries
+from backend.write.command_queue import parse_marker, put_commands, queued_key, submit
+from backend.write.commands import ValidationError, clean_command_id, parse_command
+from backend.web.http import (ApiError, current_user, int_arg, json_body, login_required, paged, read_side,
                    services)
-from .projections import command_key
+from backend.read.projections import command_key
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 LIVE_JOB_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}

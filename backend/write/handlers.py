@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from .commands import Command
-from .write_models import Comment, Follow, Like, Post, User
+from backend.write.commands import Command
+from backend.write.models import Comment, Follow, Like, Post, User
 
 
 class Rejected(Exception):

@@ -1,8 +1,8 @@
 """The query side: read-only functions over the Redis read models. No SQL here, ever."""
 import json
 
-from .commands import HANDLE_RE
-from .projections import (CHECKPOINT, TIMELINE, USERS, command_key, comments_key, feed_key,
+from backend.write.commands import HANDLE_RE
+from backend.read.projections import (CHECKPOINT, TIMELINE, USERS, command_key, comments_key, feed_key,
                           followers_key, following_key, likers_key, post_key, user_key,
                           user_posts_key)
 

@@ -10,9 +10,9 @@ import time
 from flask import Blueprint, jsonify
 from sqlalchemy import select
 
-from . import command_queue
-from .http import services
-from .write_models import LogHead
+from backend.write import command_queue
+from backend.web.http import services
+from backend.write.models import LogHead
 
 bp = Blueprint("health", __name__)
 

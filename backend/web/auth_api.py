@@ -1,9 +1,11 @@
 """Blueprint: sign-up, login, logout, me. The session cookie holds only the handle (signed)."""
 from flask import Blueprint, jsonify, request, session
 
-from . import accounts, queries
-from .commands import ValidationError
-from .http import ApiError, current_user, json_body, login_required, services
+from backend.read import queries
+
+from backend.write import accounts
+from backend.write.commands import ValidationError
+from backend.web.http import ApiError, current_user, json_body, login_required, services
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
 

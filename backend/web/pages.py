@@ -4,8 +4,8 @@ from pathlib import Path
 
 from flask import Blueprint, abort, redirect, render_template, send_from_directory
 
-from . import queries
-from .http import current_user, paged, read_side
+from backend.read import queries
+from backend.web.http import current_user, paged, read_side
 
 bp = Blueprint("pages", __name__)
 VENDOR = Path(__file__).resolve().parent.parent / "node_modules"

@@ -4,7 +4,7 @@ Pure functions (the worker does the emitting), so the routing is unit-tested wit
 Rooms: "timeline" (Explore viewers), "user:<h>" (every tab of user h: their feed and their own
 command outcomes), "profile:<h>" (viewers of h's profile), "post:<id>" (viewers of a post page).
 """
-from .projections import followers_key, post_key, user_key
+from backend.read.projections import followers_key, post_key, user_key
 
 
 def _audience(r, author: str) -> list[str]:

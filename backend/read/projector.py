@@ -9,8 +9,8 @@ import time
 from redis.exceptions import LockError, WatchError
 from sqlalchemy import select
 
-from .projections import CHECKPOINT, LOCK, PREFIX, PROJECTIONS, READS_REDIS, STORE, Caps
-from .write_models import Event, StoreIdentity
+from backend.read.projections import CHECKPOINT, LOCK, PREFIX, PROJECTIONS, READS_REDIS, STORE, Caps
+from backend.write.models import Event, StoreIdentity
 
 BATCH = 500
 KEEP_ON_REBUILD = (PREFIX + "command:", LOCK)

@@ -8,8 +8,8 @@ import time
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .commands import ValidationError, clean_handle
-from .write_models import User, append_events, lock_log
+from backend.write.commands import ValidationError, clean_handle
+from backend.write.models import User, append_events, lock_log
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256

@@ -1,0 +1,1 @@
+"""The query side: projections, the projector, queries over read models, notifications."""

@@ -1,0 +1,1 @@
+"""HTTP and sockets: blueprints, errors, Origin check, rate limits, realtime, health, spec."""

@@ -1,0 +1,1 @@
+"""The command side: validation, business rules, write models, the command inbox, accounts."""
