@@ -21,6 +21,9 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
+    if not config.secret_key:  # sessions could not be signed: refuse to start, never invent one
+        raise RuntimeError("SECRET_KEY is not set (`./ripple run` makes a development key in "
+                           "instance/; production must set it, the same on every process)")
     app = Flask(__name__, static_folder="../static", template_folder="../templates")
     app.config.update(
         SECRET_KEY=config.secret_key,

@@ -1,16 +1,23 @@
-"""Flask CLI commands: `flask --app app init-db | rebuild-read-models | seed`."""
+"""Flask CLI commands: `flask --app app upgrade-db (alias init-db) | rebuild-read-models | seed`;
+and the development SECRET_KEY that `./ripple run` uses when none is set."""
+import os
+import secrets
+from pathlib import Path
+
 import click
 
 from backend.web.http import services
-from backend.write.models import init_db
+from backend.write import schema
 
 
 def register(app) -> None:
-    @app.cli.command("init-db")
-    def init_db_command():
-        """Create the write-side schema (idempotent)."""
-        init_db(services().engine)
-        click.echo("write DB ready")
+    @app.cli.command("upgrade-db")
+    def upgrade_db_command():
+        """Migrate the write DB to the newest schema (creates it if empty; idempotent)."""
+        schema.upgrade(services().engine)
+        click.echo(f"write DB at migration {schema.head()}")
+
+    app.cli.add_command(upgrade_db_command, "init-db")  # the name from before migrations
 
     @app.cli.command("rebuild-read-models")
     def rebuild_command():
@@ -26,3 +33,16 @@ def register(app) -> None:
         """Fill a demo world through the real command path (a worker must be running)."""
         from backend.seed import seed
         seed(services(), users, posts, password)
+
+
+def dev_secret_key(instance: Path) -> str:
+    """The development SECRET_KEY: 256 random bits, made once and kept private (mode 600) in
+    instance/secret_key so that sessions survive a restart. Production sets SECRET_KEY itself."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+

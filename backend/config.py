@@ -3,7 +3,6 @@
 Nothing here connects to anything: it only reads strings.
 """
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,22 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 
 
-def _secret_key() -> str:
-    """SECRET_KEY from the environment, else a random key generated once and kept in instance/."""
-    key = os.environ.get("SECRET_KEY")
-    if key:
-        return key
-    path = INSTANCE / "secret_key"
-    if not path.exists():
-        INSTANCE.mkdir(exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def _default_database_url() -> str:
-    INSTANCE.mkdir(exist_ok=True)
-    return f"sqlite:///{INSTANCE / 'ripple.db'}"
+def database_url_from_env() -> str:
+    """DATABASE_URL, else SQLite at instance/ripple.db (what `./ripple run` uses by default)."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'ripple.db'}"
 
 
 @dataclass
@@ -60,8 +46,10 @@ class Config:
         env = os.environ
         values = dict(
             redis_url=env.get("REDIS_URL", cls.redis_url),
-            database_url=env.get("DATABASE_URL") or _default_database_url(),
-            secret_key=_secret_key(),
+            database_url=database_url_from_env(),
+            # Never invented here: `./ripple run` makes a development key (backend/cli.py), and
+            # `./ripple prod` refuses to start without one (every process must sign alike).
+            secret_key=env.get("SECRET_KEY", ""),
             queue_name=env.get("RIPPLE_QUEUE", cls.queue_name),
             socketio_channel=env.get("RIPPLE_SOCKETIO_CHANNEL", cls.socketio_channel),
             async_mode=env.get("RIPPLE_ASYNC_MODE", cls.async_mode),
@@ -85,6 +73,8 @@ class ProdConfig:
     WEB_PROCESSES gunicorn servers, one worker process each, on WEB_PORT, WEB_PORT+1, ... (behind a
     sticky load balancer), plus RQ_WORKERS command workers. The web processes use gevent by default:
     one process holds thousands of Socket.IO connections (RIPPLE_ASYNC_MODE=threading also works).
+    supervisord keeps them running (RIPPLE_START_RETRIES failed starts in a row, with growing
+    pauses, before it gives up); its config, socket and log go to RIPPLE_RUN_DIR.
     """
     host: str = "127.0.0.1"
     port: int = 8000
@@ -93,6 +83,8 @@ class ProdConfig:
     async_mode: str = "gevent"
     connections: int = 4000  # gevent: concurrent connections per web process
     threads: int = 200       # threading: gunicorn threads per web process (one per websocket)
+    start_retries: int = 10
+    run_dir: str = str(INSTANCE / "run")
 
     @classmethod
     def from_env(cls) -> "ProdConfig":
@@ -102,4 +94,6 @@ class ProdConfig:
                    rq_workers=int(env.get("RQ_WORKERS", cls.rq_workers)),
                    async_mode=env.get("RIPPLE_ASYNC_MODE", cls.async_mode),
                    connections=int(env.get("WEB_CONNECTIONS", cls.connections)),
-                   threads=int(env.get("WEB_THREADS", cls.threads)))
+                   threads=int(env.get("WEB_THREADS", cls.threads)),
+                   start_retries=int(env.get("RIPPLE_START_RETRIES", cls.start_retries)),
+                   run_dir=env.get("RIPPLE_RUN_DIR", cls.run_dir))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from backend.config import Config
 from backend.services import build_services
 from backend.write.models import init_db
+from tests.pg_server import PgServer, answers
 from tests.support import CHROMIUM_FLAGS, RedisServer, sqlite_url
 
 PG_URL = os.environ.get("RIPPLE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -30,27 +31,27 @@ def redis_server():
     server.stop()
 
 
-def _pg_available() -> bool:
-    try:
-        with sa.create_engine(PG_URL).connect():
-            return True
-    except Exception:  # noqa: BLE001
-        return False
+@pytest.fixture(scope="session")
+def pg_admin_url():
+    """PostgreSQL for this run: RIPPLE_TEST_PG_URL when a server answers there, else a throw-away
+    server of our own (tests/pg_server.py). Never a skip: the PostgreSQL runs always run."""
+    if answers(PG_URL):
+        yield PG_URL
+        return
+    server = PgServer().start()
+    print(f"\n[tests] no PostgreSQL at {PG_URL}: started a throw-away one on port {server.port}")
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture
-def pg_database_url():
+def pg_database_url(pg_admin_url):
     """A fresh PostgreSQL database for one test, dropped afterwards."""
-    if not _pg_available():
-        message = f"no PostgreSQL at {PG_URL} (set RIPPLE_TEST_PG_URL)"
-        if os.environ.get("CI"):  # CI has PostgreSQL: its absence there is a failure, not a skip
-            pytest.fail(message)
-        pytest.skip(message + "; the SQLite runs of the same tests still ran")
     name = f"ripple_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    url = sa.engine.make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
     yield url
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

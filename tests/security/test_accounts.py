@@ -6,10 +6,13 @@ import statistics
 import time
 from pathlib import Path
 
+import pytest
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select
 
 import backend.config as config_module
+from backend import create_app
+from backend.cli import dev_secret_key
 from backend.config import Config
 from backend.write.models import User
 
@@ -61,13 +64,21 @@ def test_the_secret_key_comes_from_the_environment(monkeypatch, tmp_path):
     assert not (tmp_path / "instance" / "secret_key").exists()
 
 
-def test_without_one_a_random_key_is_generated_once_and_kept_private(monkeypatch, tmp_path):
+def test_without_one_the_app_refuses_to_start_and_no_key_is_invented(monkeypatch, tmp_path):
+    monkeypatch.setattr(config_module, "INSTANCE", tmp_path / "instance")
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    config = Config.from_env()
+    assert config.secret_key == "" and not (tmp_path / "instance").exists()
+    with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
+        create_app(config)
+
+
+def test_the_development_key_is_generated_once_and_kept_private(tmp_path):
+    """What `./ripple run` exports as SECRET_KEY when none is set (backend/cli.py)."""
     keys = []
     for name in ("one", "two"):
-        monkeypatch.setattr(config_module, "INSTANCE", tmp_path / name)
-        first, again = Config.from_env().secret_key, Config.from_env().secret_key
+        first, again = dev_secret_key(tmp_path / name), dev_secret_key(tmp_path / name)
         assert first == again  # kept: sessions survive a restart
         path = tmp_path / name / "secret_key"
         assert path.read_text().strip() == first
