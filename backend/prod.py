@@ -27,7 +27,8 @@ from pathlib import Path
 
 from backend.config import ROOT, Config, ProdConfig
 
-START_SECS = 5        # a child must stay up this long to count as started
+START_SECS = 10       # a child must stay up this long to count as started (gunicorn alone
+                      # retries a busy port for ~5 s before it gives up)
 STOP_TIMEOUT_S = 15   # then SIGKILL
 
 

@@ -13,8 +13,7 @@ from rq import Worker
 from sqlalchemy import create_engine, func, select
 
 from backend.write.models import Event, Post
-from tests.support import (PYTHON, Proc, RedisServer, init_db, new_command, process_env, signup,
-                           wait_for)
+from tests.support import PYTHON, Proc, RedisServer, new_command, process_env, signup, wait_for
 
 pytestmark = pytest.mark.postgres
 BURST = 30
@@ -39,8 +38,8 @@ def cluster(pg_database_url, tmp_path):
     redis_server = RedisServer().start()
     port = two_free_ports()
     env = process_env(redis_server.url, pg_database_url, WEB_PORT=port, WEB_PROCESSES=2,
-                      RQ_WORKERS=2, RIPPLE_ASYNC_MODE="gevent")
-    init_db(env)
+                      RQ_WORKERS=2, RIPPLE_ASYNC_MODE="gevent", RIPPLE_RUN_DIR=tmp_path / "run")
+    # an empty database: the launcher migrates it before starting anything
     prod = Proc([PYTHON, "-m", "backend.prod"], env, tmp_path / "prod.log").start()
     bases = [f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"]
     try:
@@ -119,7 +118,7 @@ def test_post_on_a_is_live_on_b_and_no_command_lost_or_doubled(cluster, browser)
     assert sum(w.successful_job_count for w in workers) >= 1
     assert not page_a.errors and not page_b.errors
 
-    prod.proc.send_signal(15)  # SIGTERM: the launcher stops every child and exits cleanly
+    prod.proc.send_signal(15)  # SIGTERM: supervisord stops every child, the launcher exits cleanly
     assert prod.proc.wait(30) == 0
     wait_for(lambda: not Worker.all(connection=redis.Redis.from_url(redis_server.url)),
              timeout=10, what="workers unregistered")
