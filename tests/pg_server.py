@@ -81,6 +81,13 @@ class PgServer:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> "PgServer":
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # no half-made cluster left behind
+            raise
+
+    def _start(self) -> "PgServer":
         bins, data = bindir(), self.dir / "data"
         init = subprocess.run([bins / "initdb", "-D", data, "-U", "postgres", "-A", "trust",
                                "-E", "UTF8", "--no-sync"], cwd=self.dir, capture_output=True,
@@ -109,4 +116,6 @@ class PgServer:
             self.proc.send_signal(signal.SIGQUIT)
             self.proc.wait(30)
         self.proc = None
+        if getattr(self, "log", None):
+            self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
