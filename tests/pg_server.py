@@ -44,7 +44,7 @@ def bindir() -> Path:
     on_path = shutil.which("postgres") or shutil.which("initdb")
     if on_path:
         return Path(on_path).resolve().parent
-    raise RuntimeError("no PostgreSQL server installed (./ripple test installs Debian's postgresql)")
+    raise RuntimeError("no PostgreSQL server (./ripple test installs Debian's postgresql package)")
 
 
 def _as_user(uid: int | None, gid: int | None, death_signal: int | None):

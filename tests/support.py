@@ -141,23 +141,44 @@ def init_db(env) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def signup(base: str, handle: str | None = None, password="password123") -> requests.Session:
-    """A logged-in HTTP session (same cookie a browser gets)."""
-    s = requests.Session()
-    handle = handle or f"u{uuid.uuid4().hex[:10]}"
-    r = s.post(f"{base}/api/signup", json={"handle": handle, "password": password}, timeout=10)
+PASSWORD = "password123"
+
+
+def new_handle() -> str:
+    return f"u{uuid.uuid4().hex[:10]}"
+
+
+def new_command(ctype="create_post", command_id=None, **payload) -> dict:
+    """The one command builder: the body of POST /api/commands (a fresh command_id unless given)."""
+    return {"command_id": command_id or str(uuid.uuid4()), "type": ctype, "payload": payload}
+
+
+def envelope(author: str, ctype="create_post", command_id=None, **payload) -> dict:
+    """The one envelope builder: what the web side puts in the command inbox (command + author)."""
+    return new_command(ctype, command_id, **payload) | {"author": author}
+
+
+def sign_up(client, handle: str | None = None, base: str = "", password=PASSWORD):
+    """The one sign-up: POST /api/signup with `client` -- a Flask test client, or a
+    requests.Session against a running server at `base` -- which then holds the session cookie.
+    Returns the client, with .handle set."""
+    handle = handle or new_handle()
+    extra = {"timeout": 15} if base else {}
+    r = client.post(f"{base}/api/signup", json={"handle": handle, "password": password}, **extra)
     assert r.status_code == 201, r.text
-    s.handle = handle
-    return s
+    client.handle = handle
+    return client
 
 
-def new_command(ctype="create_post", **payload) -> dict:
-    return {"command_id": str(uuid.uuid4()), "type": ctype, "payload": payload}
+def signup(base: str, handle: str | None = None, password=PASSWORD) -> requests.Session:
+    """A logged-in HTTP session on a running server (same cookie a browser gets)."""
+    return sign_up(requests.Session(), handle, base, password)
 
 
 def read_models_snapshot(r, prefix="ripple:", skip=("ripple:command:", "ripple:projector-lock")):
-    """Every read-model key with its type-aware value: {key: (type, value)}. Command outcomes and the
-    projector lock are left out (not read models of the event log). `r` must decode responses."""
+    """The one read-model dumper: every key with its type-aware value, {key: (type, value)}.
+    Command outcomes and the projector lock are left out (not read models of the event log).
+    `r` must decode responses."""
     readers = {"string": r.get, "hash": r.hgetall, "list": lambda k: r.lrange(k, 0, -1),
                "set": lambda k: sorted(r.smembers(k)),
                "zset": lambda k: r.zrange(k, 0, -1, withscores=True)}
@@ -178,33 +199,25 @@ class CommandClients:
     through POST /api/commands, runs the real RQ worker, and returns their recorded outcomes."""
 
     def __init__(self, app, run_worker, *handles):
-        self.run_worker, self.clients = run_worker, {}
-        for handle in handles:
-            self.clients[handle] = c = app.test_client()
-            r = c.post("/api/signup", json={"handle": handle, "password": "password123"})
-            assert r.status_code == 201, r.get_json()
+        self.run_worker = run_worker
+        self.clients = {handle: sign_up(app.test_client(), handle) for handle in handles}
 
     def do(self, *commands) -> list[dict]:
         sent = []
         for user, ctype, payload in commands:
-            cid = str(uuid.uuid4())
-            r = self.clients[user].post("/api/commands", json={"command_id": cid, "type": ctype,
-                                                               "payload": payload})
+            cmd = new_command(ctype, **payload)
+            r = self.clients[user].post("/api/commands", json=cmd)
             assert r.status_code == 202, r.get_json()
-            sent.append((user, cid))
+            sent.append((user, cmd["command_id"]))
         self.run_worker()
         return [self.clients[u].get(f"/api/commands/{cid}").get_json() for u, cid in sent]
-
-
-def new_handle() -> str:
-    return f"u{uuid.uuid4().hex[:10]}"
 
 
 def logged_in_page(context, handle: str | None = None):
     """A new page in a Playwright browser context whose cookie belongs to a freshly signed-up user;
     page.handle is the user, page.errors collects uncaught page errors."""
     handle = handle or new_handle()
-    r = context.request.post("/api/signup", data={"handle": handle, "password": "password123"})
+    r = context.request.post("/api/signup", data={"handle": handle, "password": PASSWORD})
     assert r.status == 201, r.text()
     page = context.new_page()
     page.handle, page.errors = handle, []

@@ -1,11 +1,10 @@
 """The social features as people use them: two or three users, each in their own browser context,
 against the real web server and worker. Every action is optimistic first, then confirmed live."""
 import re
-import uuid
 
 from playwright.sync_api import expect
 
-from tests.support import wait_for
+from tests.support import new_command, wait_for
 
 LONG = 15000  # ms: generous waits on conditions for a slow, shared machine
 
@@ -42,8 +41,7 @@ def post(page, body) -> int:
 
 
 def api_command(page, ctype, **payload):
-    r = page.context.request.post("/api/commands", data={
-        "command_id": str(uuid.uuid4()), "type": ctype, "payload": payload})
+    r = page.context.request.post("/api/commands", data=new_command(ctype, **payload))
     assert r.status == 202, r.text()
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from backend.read.projections import LOCK, PREFIX
 from backend.write.models import Comment, Event, Follow, Like, Post, ProcessedCommand, User
+from tests.support import read_models_snapshot
 
 RESULTS = Path(__file__).resolve().parent / "results"
 COLLECTED: list["Figures"] = []
@@ -53,25 +53,11 @@ def report(fig: Figures) -> None:
     COLLECTED.append(fig)
 
 
-def dump_read_models(r) -> dict:
-    """Every read-model key (not command outcomes, not the lock) with its type and full value."""
-    out = {}
-    for key in r.scan_iter(PREFIX + "*", count=1000):
-        if key.startswith(PREFIX + "command:") or key == LOCK:
-            continue
-        kind = r.type(key)
-        value = {"string": r.get, "hash": r.hgetall, "set": lambda k: sorted(r.smembers(k)),
-                 "zset": lambda k: r.zrange(k, 0, -1, withscores=True),
-                 "list": lambda k: r.lrange(k, 0, -1)}[kind](key)
-        out[key] = (kind, value)
-    return out
-
-
 def rebuild_differences(svc) -> list[str]:
     """Keys whose live value differs from a rebuild from the event log (empty list = equal)."""
-    live = dump_read_models(svc.redis)
+    live = read_models_snapshot(svc.redis)
     svc.projector.rebuild()
-    rebuilt = dump_read_models(svc.redis)
+    rebuilt = read_models_snapshot(svc.redis)
     return sorted(k for k in live.keys() | rebuilt.keys() if live.get(k) != rebuilt.get(k))
 
 

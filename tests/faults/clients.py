@@ -7,15 +7,11 @@ outcome for, and sends the command again when the server answers 404 (lost with 
 """
 import threading
 import time
-import uuid
 
 import requests
 
+from tests.support import new_command as command  # noqa: F401 -- the fault tests' name for it
 from tests.support import signup
-
-
-def command(ctype: str, **payload) -> dict:
-    return {"command_id": str(uuid.uuid4()), "type": ctype, "payload": payload}
 
 
 class Client:

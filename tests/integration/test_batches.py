@@ -10,13 +10,13 @@ from backend.write.command_queue import (DOORBELL, INBOX, KEEP_S, RESCUE_LIMIT, 
                                    put_commands, queued_in, rescue, stranded, take, taken_key)
 from backend.write.handlers import HANDLERS
 from tests.integration.test_social import Net, _assert_counters_match_the_write_db, _random_command
+from tests import support
 from tests.support import read_models_snapshot
 from worker import jobs
 
 
-def envelope(author, ctype, payload, command_id=None):
-    return {"command_id": command_id or str(uuid.uuid4()), "type": ctype, "payload": payload,
-            "author": author}
+def envelope(author, ctype, payload):  # (author, type, payload) as _random_command makes them
+    return support.envelope(author, ctype, **payload)
 
 
 def run_batched(net, services, commands):
@@ -98,8 +98,8 @@ def test_concurrent_posts_are_queued_with_markers_and_each_applied_once(app, ser
     codes = {}
 
     def send(cid):
-        r = client.post("/api/commands", json={"command_id": cid, "type": "create_post",
-                                               "payload": {"body": f"concurrent {cid}"}})
+        r = client.post("/api/commands",
+                        json=support.new_command(body=f"concurrent {cid}", command_id=cid))
         codes[cid] = (r.status_code, r.get_json())
 
     threads = [threading.Thread(target=send, args=(cid,)) for cid in ids]
@@ -188,7 +188,7 @@ def test_a_command_whose_drain_job_failed_for_good_is_queued_again_when_resent(a
     failed registry. The browser's watchdog then hears 404 and re-sends the same command_id."""
     net = Net(app, run_worker, "ann")
     client, cid = net.clients["ann"], str(uuid.uuid4())
-    cmd = {"command_id": cid, "type": "create_post", "payload": {"body": "outlived its job"}}
+    cmd = support.new_command(body="outlived its job", command_id=cid)
     assert client.post("/api/commands", json=cmd).status_code == 202
     services.queue.empty()  # the drain job started (it clears the doorbell), took the command...
     services.redis.delete(DOORBELL)
@@ -222,8 +222,7 @@ def test_a_failed_drain_jobs_batch_goes_back_to_the_inbox_once_the_db_answers(ap
     from worker.recovery import RESCUE_EVERY_S, rescue_stranded
     net = Net(app, run_worker, "ann")
     client = net.clients["ann"]
-    cmds = [{"command_id": str(uuid.uuid4()), "type": "create_post",
-             "payload": {"body": f"outlived its job {i}"}} for i in range(3)]
+    cmds = [support.new_command(body=f"outlived its job {i}") for i in range(3)]
     for cmd in cmds:
         assert client.post("/api/commands", json=cmd).status_code == 202
     job = fail_for_good(services)

@@ -8,12 +8,8 @@ from backend.write.commands import Command
 from backend.services import build_services
 from backend.write.models import init_db
 from tests.conftest import make_config
-from tests.support import RedisServer, sqlite_url
+from tests.support import RedisServer, new_command, sqlite_url
 from worker import jobs
-
-
-def post(body):
-    return {"command_id": str(uuid.uuid4()), "type": "create_post", "payload": {"body": body}}
 
 
 def test_healthy_stack_reports_depth_and_lag(client, services, run_worker):
@@ -26,7 +22,7 @@ def test_healthy_stack_reports_depth_and_lag(client, services, run_worker):
     assert client.post("/api/signup", json={"handle": "hal", "password": "password123"}
                        ).status_code == 201
     for i in range(2):
-        assert client.post("/api/commands", json=post(f"queued {i}")).status_code == 202
+        assert client.post("/api/commands", json=new_command(body=f"queued {i}")).status_code == 202
     report = client.get("/healthz").get_json()
     assert report["queue_depth"] == 2  # enqueued, no worker yet
     assert (report["log_head"], report["checkpoint"], report["read_model_lag"]) == (1, 1, 0)

@@ -1,7 +1,6 @@
 """A command is applied exactly once, however often it is delivered and however many workers run:
 duplicated RQ jobs, direct re-runs, concurrent re-runs, and two `python -m worker` processes."""
 import threading
-import uuid
 
 from rq import Worker
 from sqlalchemy import func, select
@@ -9,20 +8,9 @@ from sqlalchemy import func, select
 from backend.read import queries
 from backend.write.command_queue import put_commands
 from backend.write.models import Event, LogHead, Post, ProcessedCommand
-from tests.support import process_env, read_models_snapshot, start_worker, wait_for
+from tests.support import (envelope, new_command, process_env, read_models_snapshot, sign_up,
+                           start_worker, wait_for)
 from worker import jobs
-
-
-def signup(app, handle):
-    client = app.test_client()
-    r = client.post("/api/signup", json={"handle": handle, "password": "password123"})
-    assert r.status_code == 201, r.get_json()
-    return client
-
-
-def envelope(author, body, command_id=None):
-    return {"command_id": command_id or str(uuid.uuid4()), "type": "create_post",
-            "payload": {"body": body}, "author": author}
 
 
 def counts(services):
@@ -34,8 +22,8 @@ def counts(services):
 
 
 def test_the_same_envelope_as_two_rq_jobs_is_one_post(app, services, run_worker):
-    signup(app, "alice")
-    env = envelope("alice", "delivered twice")
+    sign_up(app.test_client(), "alice")
+    env = envelope("alice", body="delivered twice")
     for _ in range(2):  # queued twice, one command_id (e.g. a re-send after a crash)
         put_commands(services.queue, services.redis, [env], 30)
     run_worker()
@@ -50,8 +38,8 @@ def test_the_same_envelope_as_two_rq_jobs_is_one_post(app, services, run_worker)
 
 
 def test_handle_command_twice_directly(app, services, worker_context):
-    signup(app, "bob")
-    env = envelope("bob", "run twice")
+    sign_up(app.test_client(), "bob")
+    env = envelope("bob", body="run twice")
     assert jobs.handle_command(env, worker_context) == {"status": "succeeded"}
     first = queries.command_status(services.redis, env["command_id"])
     assert jobs.handle_command(env, worker_context) == {"status": "succeeded"}
@@ -59,7 +47,7 @@ def test_handle_command_twice_directly(app, services, worker_context):
     assert counts(services) == {"posts": 1, "post_events": 1, "processed": 1}
     assert len(queries.timeline(services.redis)["posts"]) == 1
 
-    failed = envelope("bob", "run twice")  # the duplicate rule: a failed outcome, recorded once
+    failed = envelope("bob", body="run twice")  # the duplicate rule: a failed outcome, recorded once
     for _ in range(2):
         assert jobs.handle_command(failed, worker_context) == {"status": "failed"}
     assert queries.command_status(services.redis, failed["command_id"])["error"]["code"] == (
@@ -68,8 +56,8 @@ def test_handle_command_twice_directly(app, services, worker_context):
 
 
 def test_the_same_command_run_concurrently_is_applied_once(app, services, worker_context):
-    signup(app, "carol")
-    envs = [envelope("carol", f"race {i}") for i in range(4)]
+    sign_up(app.test_client(), "carol")
+    envs = [envelope("carol", body=f"race {i}") for i in range(4)]
     results, errors = [], []
 
     def run(env):
@@ -90,7 +78,7 @@ def test_the_same_command_run_concurrently_is_applied_once(app, services, worker
 def test_two_worker_processes_apply_every_command_exactly_once(app, services, database_url,
                                                                tmp_path):
     users = [f"user{i}" for i in range(5)]
-    clients = {u: signup(app, u) for u in users}
+    clients = {u: sign_up(app.test_client(), u) for u in users}
     env = process_env(services.config.redis_url, database_url)
     workers = [start_worker(env, tmp_path, name=f"w{i}") for i in range(2)]
     try:
@@ -99,11 +87,10 @@ def test_two_worker_processes_apply_every_command_exactly_once(app, services, da
         sent = []
         for i in range(200):
             user = users[i % len(users)]
-            cid = str(uuid.uuid4())
-            r = clients[user].post("/api/commands", json={
-                "command_id": cid, "type": "create_post", "payload": {"body": f"{user} #{i}"}})
+            cmd = new_command(body=f"{user} #{i}")
+            r = clients[user].post("/api/commands", json=cmd)
             assert r.status_code == 202, r.get_json()
-            sent.append(cid)
+            sent.append(cmd["command_id"])
         statuses = wait_for(lambda: _all_outcomes(services.redis, sent), timeout=120,
                             interval=0.2, what="an outcome for all 200 commands")
         done = {w.name: w.successful_job_count for w in Worker.all(queue=services.queue)}

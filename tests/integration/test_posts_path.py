@@ -1,24 +1,13 @@
 """The whole posts path through the real parts: HTTP -> RQ -> write DB -> Redis -> outcome."""
-import uuid
-
 from sqlalchemy import func, select
 
 from backend.write.models import Event, Post
-
-
-def signup(client, handle):
-    r = client.post("/api/signup", json={"handle": handle, "password": "password123"})
-    assert r.status_code == 201, r.get_json()
-
-
-def post_cmd(body, command_id=None):
-    return {"command_id": command_id or str(uuid.uuid4()), "type": "create_post",
-            "payload": {"body": body}}
+from tests.support import new_command, sign_up
 
 
 def test_post_is_enqueued_then_applied_projected_and_recorded(client, services, run_worker):
-    signup(client, "alice")
-    cmd = post_cmd("hello ripple")
+    sign_up(client, "alice")
+    cmd = new_command(body="hello ripple")
     r = client.post("/api/commands", json=cmd)
     assert r.status_code == 202
     assert r.get_json() == {"command_id": cmd["command_id"], "status": "queued"}
@@ -39,8 +28,8 @@ def test_post_is_enqueued_then_applied_projected_and_recorded(client, services, 
 
 
 def test_same_command_id_twice_is_one_post(client, services, run_worker):
-    signup(client, "bob")
-    cmd = post_cmd("only once")
+    sign_up(client, "bob")
+    cmd = new_command(body="only once")
     assert client.post("/api/commands", json=cmd).status_code == 202
     assert client.post("/api/commands", json=cmd).status_code == 202
     run_worker()
@@ -53,8 +42,8 @@ def test_same_command_id_twice_is_one_post(client, services, run_worker):
 
 
 def test_duplicate_body_within_window_fails_for_the_author(client, run_worker):
-    signup(client, "carol")
-    first, second = post_cmd("same words"), post_cmd("same words")
+    sign_up(client, "carol")
+    first, second = new_command(body="same words"), new_command(body="same words")
     client.post("/api/commands", json=first)
     run_worker()
     client.post("/api/commands", json=second)

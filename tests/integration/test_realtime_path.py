@@ -9,8 +9,8 @@ import pytest
 import requests
 import socketio
 
-from tests.support import (RedisServer, init_db, process_env, signup, sqlite_url, start_web,
-                           start_worker, wait_for)
+from tests.support import (RedisServer, init_db, new_command, process_env, signup, sqlite_url,
+                           start_web, start_worker, wait_for)
 
 DUPLICATE = {"code": "duplicate_post", "message": "You already posted that."}
 
@@ -72,11 +72,10 @@ def listeners():
 
 
 def post(base, http, body, command_id=None):
-    cid = command_id or str(uuid.uuid4())
-    r = http.post(f"{base}/api/commands", timeout=10,
-                  json={"command_id": cid, "type": "create_post", "payload": {"body": body}})
+    cmd = new_command(body=body, command_id=command_id)
+    r = http.post(f"{base}/api/commands", timeout=10, json=cmd)
     assert r.status_code == 202, r.text
-    return cid
+    return cmd["command_id"]
 
 
 def outcome(base, http, cid):

@@ -13,7 +13,8 @@ from rq import Worker
 from sqlalchemy import create_engine, func, select
 
 from backend.write.models import Event, Post
-from tests.support import PYTHON, Proc, RedisServer, new_command, process_env, signup, wait_for
+from tests.support import (PYTHON, Proc, RedisServer, logged_in_page, new_command, process_env,
+                           signup, wait_for)
 
 pytestmark = pytest.mark.postgres
 BURST = 30
@@ -52,14 +53,8 @@ def cluster(pg_database_url, tmp_path):
         redis_server.stop()
 
 
-def logged_in_page(browser, base):
-    context = browser.new_context(base_url=base)
-    handle = f"u{uuid.uuid4().hex[:10]}"
-    assert context.request.post("/api/signup", data={"handle": handle,
-                                                     "password": "password123"}).status == 201
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
+def live_page(browser, base):
+    page = logged_in_page(browser.new_context(base_url=base))
     page.goto("/explore")
     expect(page.locator("#connection")).to_have_text("live", timeout=15000)
     return page
@@ -72,7 +67,7 @@ def send_everywhere(bases, session, cmd):
 
 def test_post_on_a_is_live_on_b_and_no_command_lost_or_doubled(cluster, browser):
     bases, prod, redis_server, db_url = cluster
-    page_a, page_b = logged_in_page(browser, bases[0]), logged_in_page(browser, bases[1])
+    page_a, page_b = live_page(browser, bases[0]), live_page(browser, bases[1])
 
     page_a.fill("#composer-body", "hello from server A")
     page_a.click("#post-button")

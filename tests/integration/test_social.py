@@ -2,7 +2,6 @@
 HTTP -> RQ -> worker (write DB + events) -> Redis read models -> queries and Socket.IO rooms."""
 import random
 import subprocess
-import uuid
 
 import pytest
 import socketio
@@ -10,8 +9,8 @@ from sqlalchemy import func, select
 
 from backend.read.projections import Caps
 from backend.write.models import Comment, Event, Follow, Like, Post, ProcessedCommand, User
-from tests.support import (PYTHON, ROOT, CommandClients, process_env, read_models_snapshot, signup, start_web,
-                           start_worker, wait_for)
+from tests.support import (PYTHON, ROOT, CommandClients, new_command, process_env,
+                           read_models_snapshot, signup, start_web, start_worker, wait_for)
 
 
 class Net(CommandClients):
@@ -195,11 +194,10 @@ def test_each_tab_hears_only_what_concerns_it(services, run_worker, database_url
         users = {h: signup(base, h) for h in ("alice", "bob", "carol", "dave")}
 
         def send(user, ctype, **payload) -> str:
-            cid = str(uuid.uuid4())
-            r = users[user].post(f"{base}/api/commands", timeout=10, json={
-                "command_id": cid, "type": ctype, "payload": payload})
+            cmd = new_command(ctype, **payload)
+            r = users[user].post(f"{base}/api/commands", timeout=10, json=cmd)
             assert r.status_code == 202, r.text
-            return cid
+            return cmd["command_id"]
 
         send("alice", "follow_user", handle="bob")
         old = send("bob", "create_post", body="an old post")

@@ -1,7 +1,5 @@
 """Read models belong to one write DB: the same Redis pointed at another DATABASE_URL must not mix
 the two (a demo restarted with a new SQLite file, a staging DB swapped in)."""
-import uuid
-
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
@@ -10,7 +8,7 @@ from backend.read.projections import STORE
 from backend.services import build_services
 from backend.write.models import init_db
 from tests.conftest import make_config
-from tests.support import read_models_snapshot, sqlite_url
+from tests.support import new_command, read_models_snapshot, sign_up, sqlite_url
 from worker import jobs
 
 
@@ -21,9 +19,8 @@ def _client(svc):
 
 
 def _post(client, run_worker_for, svc, handle, body):
-    r = client.post("/api/signup", json={"handle": handle, "password": "password123"})
-    assert r.status_code == 201
-    cmd = {"command_id": str(uuid.uuid4()), "type": "create_post", "payload": {"body": body}}
+    sign_up(client, handle)
+    cmd = new_command(body=body)
     assert client.post("/api/commands", json=cmd).status_code == 202
     run_worker_for(svc)
 

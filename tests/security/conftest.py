@@ -2,13 +2,12 @@
 client) and an e2e-style stack (web + worker processes, Debian Chromium) of its own."""
 
 import pytest
-import requests
 
 from backend import create_app
 from tests.conftest import make_config
 from tests.e2e.conftest import Stack
 from tests.integration.conftest import app, client, run_worker, worker_context  # noqa: F401
-from tests.support import logged_in_page, new_handle
+from tests.support import logged_in_page, signup
 
 
 @pytest.fixture(scope="session")
@@ -28,13 +27,7 @@ def limited_app(services):
     return application
 
 
-def http_user(base: str, handle: str | None = None) -> requests.Session:
-    s = requests.Session()
-    s.handle = handle or new_handle()
-    r = s.post(f"{base}/api/signup", json={"handle": s.handle, "password": "password123"},
-               timeout=15)
-    assert r.status_code == 201, r.text
-    return s
+http_user = signup  # a logged-in requests.Session on a running server (tests/support.py)
 
 
 # Reports every Content-Security-Policy violation of every document of the context to Python.

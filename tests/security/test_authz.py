@@ -1,7 +1,6 @@
 """Authorization against the running stack (web + worker processes): the author is the session's
 user, other people's posts cannot be edited or deleted, Socket.IO needs a session and this origin,
 and command outcomes reach their author only."""
-import uuid
 
 import pytest
 import requests
@@ -9,13 +8,10 @@ import socketio
 import websocket
 
 from tests.security.conftest import http_user
+from tests.support import new_command as command
 from tests.support import wait_for
 
 FOREIGN = ["http://evil.example", "http://127.0.0.1:1", "null"]
-
-
-def command(ctype, **payload):
-    return {"command_id": str(uuid.uuid4()), "type": ctype, "payload": payload}
 
 
 def submit(user, base, cmd, extra=None) -> dict:

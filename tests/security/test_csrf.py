@@ -4,14 +4,13 @@ auto-submits forms and fires credentialed fetches at Ripple from a logged-in use
 import json
 import re
 import threading
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import wait_for
+from tests.support import new_command, wait_for
 
 WRITES = ["/api/commands", "/api/logout", "/api/login", "/api/signup"]
 
@@ -58,7 +57,7 @@ def autoform(action: str, fields: dict[str, str], enctype="application/x-www-for
 
 
 def command(body: str) -> dict:
-    return {"command_id": str(uuid.uuid4()), "type": "create_post", "payload": {"body": body}}
+    return new_command(body=body)
 
 
 def fetches(url: str, cmd: dict) -> str:

@@ -3,13 +3,12 @@
 UI keeps the text with a clear message."""
 import gc
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Stack
-from tests.support import new_handle
+from tests.support import new_command, new_handle
 
 
 def _limited(resp, window_s):
@@ -25,8 +24,7 @@ def _signup(client, handle, ip="127.0.0.1"):
 
 
 def _command(client):
-    return client.post("/api/commands", json={"command_id": str(uuid.uuid4()), "type": "like_post",
-                                              "payload": {"post_id": 1}})
+    return client.post("/api/commands", json=new_command("like_post", post_id=1))
 
 
 def test_commands_are_limited_to_300_per_5_minutes_per_user(limited_app):
