@@ -40,6 +40,7 @@ class Config:
     ratelimit_login: str = "25 per 5 minutes"
     ratelimit_signup: str = "5 per 30 minutes"
     testing: bool = False
+    demo: bool = False  # demo controls (backend/demo.py) honoured only when on: RIPPLE_DEMO=1
 
     @classmethod
     def from_env(cls, **overrides) -> "Config":
@@ -61,6 +62,7 @@ class Config:
             ratelimit_commands=env.get("RIPPLE_LIMIT_COMMANDS", cls.ratelimit_commands),
             ratelimit_login=env.get("RIPPLE_LIMIT_LOGIN", cls.ratelimit_login),
             ratelimit_signup=env.get("RIPPLE_LIMIT_SIGNUP", cls.ratelimit_signup),
+            demo=env.get("RIPPLE_DEMO", "0") == "1",
         )
         values.update(overrides)
         return cls(**values)
