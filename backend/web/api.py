@@ -12,8 +12,9 @@ from rq.job import Job, JobStatus
 from backend.read import queries
 from backend.write.command_queue import parse_marker, put_commands, queued_key, submit
 from backend.write.commands import ValidationError, clean_command_id, parse_command
-from backend.web.http import (ApiError, current_user, int_arg, json_body, login_required, paged, read_side,
-                   services)
+from backend.web.http import (ApiError, current_user, json_body, login_required, paged, query_args,
+                              read_side, services)
+from backend.web.schemas import FollowQuery, PageQuery
 from backend.read.projections import command_key
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -91,7 +92,8 @@ def command_status(command_id):
 
 
 def _page_args():
-    return int_arg("limit", 20, 1, queries.MAX_LIMIT), int_arg("before", None, 1, 2**53)
+    args = query_args(PageQuery)
+    return args.limit, args.before
 
 
 @bp.get("/timeline")
@@ -115,8 +117,8 @@ def user(handle):
 
 @bp.get("/users/<handle>/<any(followers, following):which>")
 def follow_list(handle, which):
-    limit, offset = int_arg("limit", 100, 1, 1000), int_arg("offset", 0, 0, 10**9)
-    return jsonify(queries.follow_list(read_side(), handle.lower(), which, limit, offset))
+    args = query_args(FollowQuery)
+    return jsonify(queries.follow_list(read_side(), handle.lower(), which, args.limit, args.offset))
 
 
 @bp.get("/posts/<int:post_id>")

@@ -3,6 +3,7 @@ import json
 from functools import wraps
 from urllib.parse import urlsplit
 
+import pydantic
 from flask import current_app, jsonify, request, session
 
 
@@ -111,3 +112,20 @@ def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     if not low <= value <= high:
         raise ApiError(400, "invalid_parameter", f"{name} must be between {low} and {high}.", name)
     return value
+
+
+def query_args(model: type[pydantic.BaseModel]) -> pydantic.BaseModel:
+    """The request's query parameters validated by `model` (backend/web/schemas.py), or ApiError 400
+    invalid_parameter naming the first bad one. An empty value counts as absent."""
+    raw = {name: request.args.get(name) for name in model.model_fields}
+    try:
+        return model.model_validate({k: v for k, v in raw.items() if v not in (None, "")})
+    except pydantic.ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        name = str(err["loc"][0])
+        if err["type"].startswith("int_"):
+            raise ApiError(400, "invalid_parameter", f"{name} must be an integer.", name)
+        bounds = {k: getattr(m, k) for m in model.model_fields[name].metadata
+                  for k in ("ge", "le") if getattr(m, k, None) is not None}
+        raise ApiError(400, "invalid_parameter",
+                       f"{name} must be between {bounds['ge']} and {bounds['le']}.", name)

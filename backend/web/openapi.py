@@ -1,137 +1,174 @@
-"""The OpenAPI 3 description of Ripple's HTTP API, served at GET /api/openapi.json.
+"""The OpenAPI 3.1 description of Ripple's HTTP API, served at GET /api/openapi.json.
 
-Written by hand from the blueprints (api.py, auth_api.py, health.py) and kept honest by
-tests/security/test_fuzz.py, which fuzzes every operation from this document and checks the answers
-against it. Auth is the Flask session cookie; every 4xx is the JSON error body below.
+Generated, not written: every request body, query parameter and response schema is the JSON Schema
+of the pydantic model that validates or describes it (backend/write/schemas.py, backend/read/
+schemas.py, backend/web/schemas.py), so the document and the server cannot drift apart. What this
+module states by hand is the route table below: each operation's models and the error codes it
+may answer with (each 4xx schema lists them as an enum, and tests drive every one of them).
+tests/security/test_fuzz.py fuzzes every operation from this document (schemathesis).
 """
-from flask import Blueprint, jsonify
+from dataclasses import dataclass, field
+from functools import cache
 
-from backend.write.commands import BODY_MAX, PAYLOAD_VALIDATORS
-from backend.read.queries import MAX_LIMIT
+from flask import Blueprint, jsonify
+from pydantic import TypeAdapter
+
+from backend.read import schemas as read
+from backend.web import schemas as web
+from backend.write import schemas as write
 
 bp = Blueprint("openapi", __name__)
+REF = "#/components/schemas/{model}"
+MODELS = {"CommandRequest": write.CommandRequest, "Credentials": write.Credentials,
+          "CommandStatus": read.CommandStatus, "Page": read.Page, "Profile": read.Profile,
+          "FollowList": read.FollowList, "PostDetail": read.PostDetail,
+          "UserResponse": read.UserResponse, "Health": web.Health, "ErrorBody": web.ErrorBody,
+          "PageQuery": web.PageQuery, "FollowQuery": web.FollowQuery}
 
-HANDLE = {"type": "string", "pattern": "^[A-Za-z0-9_]{3,20}$"}
-_TEXT = "[^\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f\\u2028\\u2029]"  # commands._CONTROL_RE, negated
-BODY = {"type": "string", "minLength": 1, "maxLength": BODY_MAX,
-        "pattern": f"^{_TEXT}*[^\\s\\x00-\\x1f\\x7f-\\x9f]{_TEXT}*$"}
-POST_ID = {"type": "integer", "minimum": 1, "maximum": 2**53 - 1}
-UUID = {"type": "string", "format": "uuid"}
-ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
-    "type": "object", "required": ["code", "message"],
-    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                   "field": {"type": ["string", "null"]}}}}}
-POST = {"type": "object", "required": ["id", "author", "body", "created_at", "likes", "comments"],
-        "properties": {"id": {"type": "integer"}, "author": {"type": "string"},
-                       "body": {"type": "string"}, "created_at": {"type": "number"},
-                       "edited_at": {"type": ["number", "null"]}, "edited": {"type": "boolean"},
-                       "likes": {"type": "integer"}, "comments": {"type": "integer"},
-                       "liked": {"type": "boolean"}}}
-PAGE_PROPS = {"posts": {"type": "array", "items": POST}, "version": {"type": "integer"},
-              "next": {"type": ["integer", "null"]}}
-PAGE = {"type": "object", "required": ["posts", "version", "next"], "properties": PAGE_PROPS}
-USER = {"type": "object", "required": ["handle"], "properties": {"handle": {"type": "string"}}}
-COMMAND_STATUS = {"type": "object", "required": ["command_id", "status"], "properties": {
-    "command_id": UUID, "status": {"enum": ["queued", "succeeded", "failed"]},
-    "result": {}, "error": {}}}
-PAYLOADS = {  # command type -> its payload schema (mirrors commands.PAYLOAD_VALIDATORS)
-    "create_post": {"body": BODY}, "edit_post": {"post_id": POST_ID, "body": BODY},
-    "delete_post": {"post_id": POST_ID}, "create_comment": {"post_id": POST_ID, "body": BODY},
-    "like_post": {"post_id": POST_ID}, "unlike_post": {"post_id": POST_ID},
-    "follow_user": {"handle": HANDLE}, "unfollow_user": {"handle": HANDLE},
+# Error codes, by status. JSON_IN: any endpoint that reads a JSON body.
+JSON_IN = {400: ["malformed_json", "invalid_utf8", "invalid_unicode"], 403: ["forbidden_origin"],
+           413: ["request_entity_too_large"], 415: ["unsupported_media_type"]}
+AUTH = {401: ["not_logged_in"]}
+PARAMS = {400: ["invalid_parameter"]}
+NO_ROUTE = ["not_found"]  # a path parameter holding "/" (%2F) matches no route
+COMMAND_CODES = ["invalid_envelope", "invalid_command_id", "unknown_type", "invalid_payload",
+                 "invalid_body", "empty_body", "body_too_long", "invalid_post_id", "invalid_handle"]
+
+
+def _merge(*tables: dict) -> dict:
+    out: dict[int, list[str]] = {}
+    for table in tables:
+        for status, codes in table.items():
+            out[status] = out.get(status, []) + codes
+    return out
+
+
+@dataclass(frozen=True)
+class Op:
+    summary: str
+    ok: int = 200
+    answer: str | None = None  # model of the OK answer (a key of MODELS)
+    body: str | dict | None = None  # model (key of MODELS) or literal schema of the request body
+    query: str | None = None  # model of the query parameters
+    path: tuple = ()  # (name, annotation) of each path parameter
+    errors: dict = field(default_factory=dict)  # status -> error codes
+    auth: bool = False  # needs a session
+
+
+def _follow(which: str, summary: str) -> dict:
+    return {f"/api/users/{{handle}}/{which}": {"get": Op(
+        summary, answer="FollowList", query="FollowQuery", path=(("handle", str),),
+        errors=_merge(PARAMS, {404: ["user_not_found", *NO_ROUTE]}))}}
+
+
+ROUTES = {
+    "/api/signup": {"post": Op("Create an account and log in", 201, "UserResponse", "Credentials",
+                               errors=_merge(JSON_IN, {400: ["invalid_body", "invalid_handle",
+                                                             "invalid_password"],
+                                                       409: ["handle_taken"],
+                                                       429: ["too_many_requests"]}))},
+    "/api/login": {"post": Op("Log in (sets the session cookie)", 200, "UserResponse", "Credentials",
+                              errors=_merge(JSON_IN, {400: ["invalid_body"],
+                                                      401: ["invalid_credentials"],
+                                                      429: ["too_many_requests"]}))},
+    "/api/logout": {"post": Op("Log out", 204, body={"type": "object"},
+                               errors={403: ["forbidden_origin"], 413: ["request_entity_too_large"],
+                                       415: ["unsupported_media_type"]})},
+    "/api/me": {"get": Op("The logged-in member", answer="UserResponse", errors=AUTH, auth=True)},
+    "/api/commands": {"post": Op(
+        "Submit a command (answered 202, applied by a worker)", 202, "CommandStatus",
+        "CommandRequest", auth=True, errors=_merge(AUTH, JSON_IN, {
+            400: COMMAND_CODES, 409: ["command_id_conflict"], 429: ["too_many_requests"]}))},
+    "/api/commands/{command_id}": {"get": Op(
+        "A command's outcome", answer="CommandStatus", path=(("command_id", write.CommandId),),
+        auth=True, errors=_merge(AUTH, {400: ["invalid_command_id"],
+                                        404: ["command_not_found", *NO_ROUTE],
+                                        409: ["command_id_conflict"]}))},
+    "/api/timeline": {"get": Op("Everyone's posts, newest first", answer="Page", query="PageQuery",
+                                errors=PARAMS)},
+    "/api/feed": {"get": Op("Posts of the people I follow (and mine)", answer="Page",
+                            query="PageQuery", errors=_merge(AUTH, PARAMS), auth=True)},
+    "/api/users/{handle}": {"get": Op("A profile and its posts", answer="Profile", query="PageQuery",
+                                      path=(("handle", str),),
+                                      errors=_merge(PARAMS, {404: ["user_not_found", *NO_ROUTE]}))},
+    **_follow("followers", "Who follows a member"),
+    **_follow("following", "Whom a member follows"),
+    "/api/posts/{post_id}": {"get": Op("A post with its comments", answer="PostDetail",
+                                       path=(("post_id", write.PostId),),
+                                       errors={404: ["post_not_found", *NO_ROUTE]})},
+    "/api/openapi.json": {"get": Op("This document")},
+    "/api/asyncapi.json": {"get": Op("The Socket.IO events, as an AsyncAPI 3 document")},
 }
-assert set(PAYLOADS) == set(PAYLOAD_VALIDATORS), "openapi.PAYLOADS is out of date"
-COMMAND = {"oneOf": [{
-    "type": "object", "required": ["command_id", "type", "payload"],
-    "properties": {"command_id": UUID, "type": {"const": name}, "payload": {
-        "type": "object", "required": sorted(fields), "properties": fields}}}
-    for name, fields in PAYLOADS.items()]}
-CREDENTIALS = {"type": "object", "required": ["handle", "password"], "properties": {
-    "handle": HANDLE, "password": {"type": "string", "minLength": 8, "maxLength": 256}}}
+
+
+def error_codes() -> dict[tuple[str, str, int], list[str]]:
+    """(METHOD, path, status) -> the error codes documented for it."""
+    return {(method.upper(), path, status): codes for path, ops in ROUTES.items()
+            for method, op in ops.items() for status, codes in op.errors.items()}
+
+
+def _error_schema(codes: list[str], defs: dict) -> dict:
+    body = dict(defs["ErrorBody"])
+    body["properties"] = body["properties"] | {"code": {"type": "string", "enum": codes}}
+    return {"type": "object", "required": ["error"], "properties": {"error": body}}
 
 
 def _json(schema: dict) -> dict:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-def _responses(ok: int, schema: dict | None, *errors: int) -> dict:
-    out = {str(ok): {"description": "OK", **(_json(schema) if schema else {})}}
-    for status in errors:
-        out[str(status)] = {"description": "Error", **_json(ERROR)}
+def _query(model_schema: dict) -> list[dict]:
+    """A query model's fields as OpenAPI parameters (optional; `null` stands for "absent")."""
+    params = []
+    for name, prop in model_schema["properties"].items():
+        prop = next((p for p in prop.get("anyOf", []) if p.get("type") != "null"), prop)
+        schema = {k: v for k, v in prop.items() if k not in ("title", "anyOf", "default")}
+        params.append({"name": name, "in": "query", "required": False, "schema": schema})
+    return params
+
+
+def _operation(op: Op, schemas: dict, defs: dict) -> dict:
+    out = {"summary": op.summary, "parameters": [], "security": [{"session": []}] if op.auth else []}
+    for name, annotation in op.path:
+        schema = TypeAdapter(annotation).json_schema()
+        out["parameters"].append({"name": name, "in": "path", "required": True, "schema": {
+            k: v for k, v in schema.items() if k != "title"}})
+    if op.query:
+        out["parameters"] += _query(defs[op.query])
+    if op.body:
+        body = schemas[op.body] if isinstance(op.body, str) else op.body
+        out["requestBody"] = {"required": True, **_json(body)}
+    answer = schemas[op.answer] if op.answer else {"type": "object"}
+    out["responses"] = {str(op.ok): {"description": "OK", **(_json(answer) if op.ok != 204 else {})}}
+    for status, codes in sorted(op.errors.items()):
+        out["responses"][str(status)] = {"description": "Error", **_json(_error_schema(codes, defs))}
     return out
 
 
-def _query(name: str, low: int, high: int) -> dict:
-    return {"name": name, "in": "query", "required": False,
-            "schema": {"type": "integer", "minimum": low, "maximum": high}}
-
-
-def _path(name: str, schema: dict) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": schema}
-
-
-def _op(summary: str, responses: dict, body: dict | None = None, params=(), auth=False) -> dict:
-    op = {"summary": summary, "responses": responses, "parameters": list(params)}
-    if body is not None:
-        op["requestBody"] = {"required": True, **_json(body)}
-    op["security"] = [{"session": []}] if auth else []
-    return op
-
-
-PAGE_PARAMS = (_query("limit", 1, MAX_LIMIT), _query("before", 1, 2**53))
-WRITE_ERRORS = (400, 413, 415, 429)
-
-
+@cache
 def spec() -> dict:
-    follow = {"type": "object", "required": ["handle", "total"],
-              "properties": {"handle": {"type": "string"}, "total": {"type": "integer"}}}
-    follow_params = (_path("handle", {"type": "string"}), _query("limit", 1, 1000),
-                     _query("offset", 0, 10**9))
-    paths = {
-        "/api/signup": {"post": _op("Create an account and log in", _responses(
-            201, {"type": "object", "required": ["user"], "properties": {"user": USER}},
-            *WRITE_ERRORS, 409), CREDENTIALS)},
-        "/api/login": {"post": _op("Log in (sets the session cookie)", _responses(
-            200, {"type": "object", "required": ["user"], "properties": {"user": USER}},
-            *WRITE_ERRORS, 401), CREDENTIALS)},
-        "/api/logout": {"post": _op("Log out", _responses(204, None, 415), {"type": "object"})},
-        "/api/me": {"get": _op("The logged-in user", _responses(
-            200, {"type": "object", "properties": {"user": USER}}, 401), auth=True)},
-        "/api/commands": {"post": _op("Submit a command (answered 202, applied by a worker)",
-                                      _responses(202, COMMAND_STATUS, *WRITE_ERRORS, 401, 409),
-                                      COMMAND, auth=True)},
-        "/api/commands/{command_id}": {"get": _op("A command's outcome", _responses(
-            200, COMMAND_STATUS, 400, 401, 404, 409), params=[_path("command_id", UUID)],
-            auth=True)},
-        "/api/timeline": {"get": _op("Everyone's posts, newest first",
-                                     _responses(200, PAGE, 400), params=PAGE_PARAMS)},
-        "/api/feed": {"get": _op("Posts of the people I follow (and mine)",
-                                 _responses(200, PAGE, 400, 401), params=PAGE_PARAMS, auth=True)},
-        "/api/users/{handle}": {"get": _op("A profile and its posts", _responses(
-            200, {"type": "object", "required": ["user", *PAGE_PROPS], "properties": {
-                "user": USER, **PAGE_PROPS}}, 400, 404),
-            params=[_path("handle", {"type": "string"}), *PAGE_PARAMS])},
-        "/api/users/{handle}/followers": {"get": _op("Who follows a user", _responses(
-            200, follow, 400, 404), params=follow_params)},
-        "/api/users/{handle}/following": {"get": _op("Whom a user follows", _responses(
-            200, follow, 400, 404), params=follow_params)},
-        "/api/posts/{post_id}": {"get": _op("A post with its comments", _responses(
-            200, {"type": "object", "required": ["post", "version"], "properties": {
-                "post": POST, "version": {"type": "integer"}}}, 404),
-            params=[_path("post_id", POST_ID)])},
-        "/api/openapi.json": {"get": _op("This document", _responses(200, {"type": "object"}))},
-        "/healthz": {"get": _op("Can this web process serve? (503 when Redis or the DB is down)",
-                                {"200": {"description": "OK", **_json({"type": "object"})},
-                                 "503": {"description": "Down", **_json({"type": "object"})}})},
-    }
+    refs, defs = TypeAdapter.json_schemas(
+        [(name, "validation", TypeAdapter(model)) for name, model in MODELS.items()],
+        ref_template=REF)
+    defs = defs.get("$defs", {})
+    schemas = {name: refs[(name, "validation")] for name in MODELS}
+    paths = {path: {method: _operation(op, schemas, defs) for method, op in ops.items()}
+             for path, ops in ROUTES.items()}
+    paths["/healthz"] = {"get": {
+        "summary": "Can this web process serve? (503 when Redis or the DB is down)",
+        "parameters": [], "security": [], "responses": {
+            "200": {"description": "OK", **_json(schemas["Health"])},
+            "503": {"description": "Down", **_json(schemas["Health"])}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Ripple API", "version": "1",
                  "description": "Writes are commands (POST /api/commands, 202); reads come from "
-                                "the read models. State changes only as JSON from this origin."},
+                                "the read models. State changes only as JSON from this origin. "
+                                "Every 4xx is {\"error\": {\"code\", \"message\", \"field\"}}. "
+                                "Socket.IO events: /api/asyncapi.json."},
         "paths": paths,
-        "components": {"securitySchemes": {"session": {"type": "apiKey", "in": "cookie",
-                                                       "name": "session"}}},
+        "components": {"schemas": defs, "securitySchemes": {
+            "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
     }
 
 

@@ -11,25 +11,17 @@ import time
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from backend.write.commands import ValidationError, clean_handle
+from backend.write.commands import clean_handle, clean_password
 from backend.write.models import User, append_events, lock_log
+from backend.write.schemas import PASSWORD_MAX
 
 log = logging.getLogger("ripple.accounts")
-PASSWORD_MIN = 8
-PASSWORD_MAX = 256
 # Checked against when the handle is unknown, so a login takes the same time either way.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0000")
 
 
 class HandleTaken(Exception):
     pass
-
-
-def clean_password(value) -> str:
-    if not isinstance(value, str) or not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
-        raise ValidationError("invalid_password",
-                              f"A password is {PASSWORD_MIN} to {PASSWORD_MAX} characters.", "password")
-    return value
 
 
 def signup(session_factory, projector, handle, password, project: bool = True) -> dict:

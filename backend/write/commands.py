@@ -2,15 +2,20 @@
 
 Envelope: {"command_id": "<uuid>", "type": "create_post", "payload": {...}}.
 The author never comes from the client: the API adds it from the session.
+What a valid command is, is declared once in backend/write/schemas.py (pydantic); this module runs
+those models and turns their errors into the API's {"code", "message", "field"}.
 """
-import re
-import uuid
 from dataclasses import dataclass
 
-BODY_MAX = 500
-HANDLE_RE = re.compile(r"^[a-z0-9_]{3,20}\Z")  # \Z, not $: "$" also matches before a final "\n"
-UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+import pydantic
+
+from backend.write.schemas import (BODY, COMMAND, COMMAND_ID, COMMAND_TYPES, FIELD_ERRORS, HANDLE,
+                                   HANDLE_RE, PASSWORD, POST_ID)
+from backend.write.text import BODY_MAX, TEXT_CODES
+
+__all__ = ["BODY_MAX", "COMMAND_TYPES", "HANDLE_RE", "Command", "ValidationError", "clean_body",
+           "clean_command_id", "clean_handle", "clean_password", "clean_post_id", "parse_command"]
+_TAG_ERRORS = {"union_tag_invalid", "union_tag_not_found"}
 
 
 class ValidationError(ValueError):
@@ -34,77 +39,59 @@ class Command:
                 "author": self.author}
 
 
+def translate(exc: pydantic.ValidationError, field: str | None = None) -> ValidationError:
+    """The first of pydantic's errors as ours: a text rule's own code, else the code of the field
+    that failed (FIELD_ERRORS). `field` names a bare value, which has no location of its own."""
+    err = exc.errors(include_url=False, include_input=False)[0]
+    kind, loc = err["type"], [str(part) for part in err["loc"]]
+    if loc and loc[0] in COMMAND_TYPES:  # a command's locations start with the union's tag
+        loc = loc[1:]
+    if kind in _TAG_ERRORS:
+        return ValidationError("unknown_type", "Unknown command type.", "type")
+    name = ".".join(loc) or field
+    if name is None:
+        return ValidationError("invalid_envelope", "The body must be a JSON object.", None)
+    if kind in TEXT_CODES:
+        return ValidationError(kind, err["msg"], name)
+    code, message = FIELD_ERRORS.get(name.rsplit(".", 1)[-1], FIELD_ERRORS["payload"])
+    return ValidationError(code, message, name)
+
+
+def _check(adapter, value, field: str):
+    try:
+        return adapter.validate_python(value)
+    except pydantic.ValidationError as exc:
+        raise translate(exc, field) from None
+
+
 def clean_body(value, field: str = "payload.body") -> str:
-    if not isinstance(value, str):
-        raise ValidationError("invalid_body", "The text must be a string.", field)
-    text = value.replace("\r\n", "\n").strip()
-    if not text:
-        raise ValidationError("empty_body", "Write something first.", field)
-    if len(text) > BODY_MAX:
-        raise ValidationError("body_too_long", f"Keep it to {BODY_MAX} characters ({len(text)} now).",
-                              field)
-    if _CONTROL_RE.search(text):
-        raise ValidationError("invalid_body", "The text contains control characters.", field)
-    return text
+    return _check(BODY, value, field)
 
 
 def clean_handle(value, field: str = "handle") -> str:
-    if not isinstance(value, str) or not HANDLE_RE.match(value.lower()):
-        raise ValidationError("invalid_handle",
-                              "A handle is 3–20 characters: letters, digits and underscore.", field)
-    return value.lower()
+    return _check(HANDLE, value, field)
 
 
 def clean_post_id(value, field: str = "payload.post_id") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**53:
-        raise ValidationError("invalid_post_id", "post_id must be a positive integer.", field)
-    return value
-
-
-def _body_payload(p):
-    return {"body": clean_body(p.get("body"))}
-
-
-def _post_payload(p):
-    return {"post_id": clean_post_id(p.get("post_id"))}
-
-
-def _post_body_payload(p):
-    return {"post_id": clean_post_id(p.get("post_id")), "body": clean_body(p.get("body"))}
-
-
-def _handle_payload(p):
-    return {"handle": clean_handle(p.get("handle"), "payload.handle")}
-
-
-# Command type -> payload validator returning the normalised payload.
-PAYLOAD_VALIDATORS = {
-    "create_post": _body_payload,
-    "edit_post": _post_body_payload,
-    "delete_post": _post_payload,
-    "create_comment": _post_body_payload,
-    "like_post": _post_payload,
-    "unlike_post": _post_payload,
-    "follow_user": _handle_payload,
-    "unfollow_user": _handle_payload,
-}
+    return _check(POST_ID, value, field)
 
 
 def clean_command_id(value) -> str:
-    if isinstance(value, str) and UUID_RE.fullmatch(value):  # uuid.UUID() alone takes "urn:…"
-        return str(uuid.UUID(value))
-    raise ValidationError("invalid_command_id", "command_id must be a UUID.", "command_id")
+    return _check(COMMAND_ID, value, "command_id")
+
+
+def clean_password(value) -> str:
+    return _check(PASSWORD, value, "password")
 
 
 def parse_command(data, author: str) -> Command:
     """Validate a decoded JSON body; return a normalised Command or raise ValidationError."""
-    if not isinstance(data, dict):
-        raise ValidationError("invalid_envelope", "The body must be a JSON object.", None)
-    command_id = clean_command_id(data.get("command_id"))
-    ctype = data.get("type")
-    if not isinstance(ctype, str) or ctype not in PAYLOAD_VALIDATORS:  # a list is unhashable
-        raise ValidationError("unknown_type", f"Unknown command type: {str(ctype)[:40]!r}.", "type")
-    payload = data.get("payload")
-    if not isinstance(payload, dict):
-        raise ValidationError("invalid_payload", "payload must be a JSON object.", "payload")
-    return Command(command_id, ctype, PAYLOAD_VALIDATORS[ctype](payload), author)
+    try:
+        cmd = COMMAND.validate_python(data)
+    except pydantic.ValidationError as exc:
+        err = translate(exc)
+        if err.code == "unknown_type":  # the tag failed first; the command_id is checked before it
+            clean_command_id(data.get("command_id"))
+            err.message = f"Unknown command type: {str(data.get('type'))[:40]!r}."
+        raise err from None
+    return Command(cmd.command_id, cmd.type, cmd.payload.model_dump(), author)

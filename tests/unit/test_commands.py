@@ -1,9 +1,13 @@
 """Envelope and payload validation (backend/write/commands.py): pure functions, no I/O."""
+import unicodedata
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
-from backend.write.commands import BODY_MAX, PAYLOAD_VALIDATORS, ValidationError, clean_body, parse_command
+from backend.write.commands import BODY_MAX, COMMAND_TYPES, ValidationError, clean_body, parse_command
+from backend.write.text import bidi_balanced, body_pattern
 
 CID = "0b9e7a52-3c1d-4f7e-9a59-2d0c8e4b6f11"
 
@@ -116,7 +120,7 @@ def test_every_command_type_validates_its_payload():
             "delete_post": {"post_id": 1}, "create_comment": {"post_id": 1, "body": "b"},
             "like_post": {"post_id": 1}, "unlike_post": {"post_id": 1},
             "follow_user": {"handle": "bob"}, "unfollow_user": {"handle": "bob"}}
-    assert set(good) == set(PAYLOAD_VALIDATORS)
+    assert set(good) == set(COMMAND_TYPES)
     for ctype, payload in good.items():
         assert parse_command(env(ctype, **payload), "alice").payload == payload
         with pytest.raises(ValidationError):
@@ -137,3 +141,45 @@ def test_a_client_cannot_set_the_queues_own_fields():
     assert cmd.envelope() == {"command_id": CID, "type": "create_post", "payload": {"body": "hi"},
                               "author": "alice"}
     assert command_of(cmd.envelope() | {"rescues": 3}) == cmd
+
+
+# ---- the schema (backend/write/schemas.py) is the validator and the OpenAPI source ---------------
+
+def test_every_field_of_every_input_model_has_its_error_code():
+    from backend.write.schemas import FIELD_ERRORS, Credentials
+    from backend.write.schemas import BodyPayload, HandlePayload, PostBodyPayload, PostPayload
+    for model in (*COMMAND_TYPES.values(), BodyPayload, PostPayload, PostBodyPayload, HandlePayload,
+                  Credentials):
+        assert set(model.model_fields) - {"type"} <= set(FIELD_ERRORS), model
+
+
+def test_every_documented_command_example_parses():
+    for ctype, model in COMMAND_TYPES.items():
+        [example] = model.model_config["json_schema_extra"]["examples"]
+        cmd = parse_command(example, "alice")
+        assert (cmd.type, cmd.payload) == (ctype, example["payload"])
+
+
+def test_a_watch_example_validates():
+    from backend.web.schemas import WatchRequest
+    for example in WatchRequest.model_config["json_schema_extra"]["examples"]:
+        assert WatchRequest.model_validate(example).rooms == example["rooms"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=st.from_regex(body_pattern(), fullmatch=True))
+def test_every_body_the_documents_pattern_allows_is_accepted(body):
+    """The OpenAPI pattern is sound: what it allows (within the length), the server accepts as is
+    (modulo trimming). NFC may lengthen a few rare characters, hence the assumption."""
+    normal = unicodedata.normalize("NFC", body).strip()
+    assume(len(normal) <= BODY_MAX)
+    assert clean_body(body) == normal
+
+
+@pytest.mark.parametrize("text, balanced", [
+    ("plain", True), ("\u2067x\u2069", True), ("\u202bx\u2066y\u2069z\u202c", True),
+    ("\u202ex", False), ("x\u2069", False), ("\u202ax\ny\u202c", False), ("\u202bx\u2066y\u202c\u2069", False),
+    ("\u202ax\u202c\n\u2066y\u2069", True),
+])
+def test_direction_controls_balance_per_line(text, balanced):
+    assert bidi_balanced(text) is balanced

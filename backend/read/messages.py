@@ -1,0 +1,89 @@
+"""The Socket.IO messages the server emits, declared once with pydantic v2: the AsyncAPI document
+(/api/asyncapi.json, backend/web/asyncapi.py) is generated from these, and a test checks what a
+real server emits against it. Who hears each one is backend/read/notifications.py's business;
+MESSAGES says it in words for the document.
+"""
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from backend.read.schemas import Comment, Post, Rejection
+
+
+class Meta(BaseModel):
+    command_id: str | None = Field(description="The command that caused it (the author's tab "
+                                               "matches its own pending command by it)")
+    version: int = Field(description="The event's seq: a tab skips what its page already has")
+
+
+class PostCreated(Meta):
+    post: Post
+
+
+class PostEdited(Meta):
+    post_id: int
+    author: str
+    body: str
+    edited_at: float | None
+
+
+class PostDeleted(Meta):
+    post_id: int
+    author: str
+
+
+class CommentCreated(Meta):
+    comment: Comment
+    post_id: int
+    comments: int = Field(description="The post's comment count now")
+
+
+class LikeChanged(Meta):
+    post_id: int
+    user: str
+    likes: int = Field(description="The post's like count now")
+
+
+class FollowChanged(Meta):
+    follower: str
+    followee: str
+    followee_followers: int
+    follower_following: int
+
+
+class CommandSucceeded(BaseModel):
+    command_id: str
+    type: str
+    result: Any = Field(description="What the command did, e.g. {\"post\": {...}}")
+    version: int
+
+
+class CommandFailed(BaseModel):
+    command_id: str
+    type: str
+    error: Rejection
+
+
+class CommandSaved(BaseModel):
+    command_id: str
+    type: str
+    seq: int = Field(description="The last event seq the command wrote")
+    timings: dict[str, float] = Field(description="Milliseconds per stage so far")
+
+
+# event name -> (payload model, who hears it)
+MESSAGES = {
+    "post_created": (PostCreated, "timeline, profile:<author>, the author's and their followers' "
+                                  "user rooms"),
+    "post_edited": (PostEdited, "timeline, profile:<author>, post:<id>, author and followers"),
+    "post_deleted": (PostDeleted, "timeline, profile:<author>, post:<id>, author and followers"),
+    "comment_created": (CommentCreated, "post:<id> and the commenter's own tabs"),
+    "post_liked": (LikeChanged, "post:<id>, timeline and the liker's own tabs"),
+    "post_unliked": (LikeChanged, "post:<id>, timeline and the liker's own tabs"),
+    "user_followed": (FollowChanged, "both members' tabs and both profiles"),
+    "user_unfollowed": (FollowChanged, "both members' tabs and both profiles"),
+    "command_succeeded": (CommandSucceeded, "the author's own tabs, after the read side holds it"),
+    "command_failed": (CommandFailed, "the author's own tabs (a business rule said no)"),
+    "command_saved": (CommandSaved, "the author's own tabs, as soon as the write DB holds it "
+                                    "(before projection)"),
+}

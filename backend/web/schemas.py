@@ -1,0 +1,67 @@
+"""The web layer's own inputs and outputs, declared once with pydantic v2: query parameters, the
+Socket.IO `watch` request, the error body and /healthz. The request side is validated from these
+(backend/web/http.query_args) and the OpenAPI / AsyncAPI documents are generated from them."""
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from backend.read.queries import MAX_LIMIT
+from backend.write.schemas import POST_ID_LIMIT
+
+ROOM_PATTERN = r"^(timeline|profile:[a-z0-9_]{3,20}|post:[0-9]{1,15})$"
+WATCH_MAX_ROOMS = 5
+
+
+class PageQuery(BaseModel):
+    limit: int = Field(20, ge=1, le=MAX_LIMIT, description="Posts per page")
+    before: int | None = Field(None, ge=1, le=POST_ID_LIMIT,
+                               description="Only posts older than this id (the previous page's `next`)")
+
+
+class FollowQuery(BaseModel):
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0, le=10**9)
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable, machine-readable; the operation lists its codes")
+    message: str = Field(description="For people; may change")
+    field: str | None = Field(description="The input at fault, e.g. payload.body, or null")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every 4xx answer."""
+    error: ErrorBody
+
+
+class Check(BaseModel):
+    ok: bool
+    error: str | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    redis: Check | None = None
+    db: Check | None = None
+    queue_depth: int | None = None
+    log_head: int | None = None
+    checkpoint: int | None = None
+    read_model_lag: int | None = None
+    took_ms: float | None = None
+
+
+Room = Annotated[str, Field(pattern=ROOM_PATTERN,
+                            description="timeline, profile:<handle> or post:<id>")]
+
+
+class WatchRequest(BaseModel):
+    """Socket.IO `watch`: what this tab shows (it then hears only about that, and its own)."""
+    model_config = ConfigDict(json_schema_extra={"examples": [{"rooms": ["timeline"]},
+                                                              {"rooms": ["post:1"]}]})
+    rooms: list[Room] = Field(max_length=WATCH_MAX_ROOMS)
+
+
+class WatchAck(BaseModel):
+    """The acknowledgement of `watch`."""
+    ok: bool
+    error: str | None = None

@@ -1,0 +1,199 @@
+"""The OpenAPI document keeps its word, through the real endpoints: every documented request example
+is accepted, and every documented error code (each operation's 4xx enum) really occurs, with its
+status and the {"error": {"code", "message", "field"}} body. (The reverse -- no undocumented code
+or status ever answers -- is schemathesis' job in test_fuzz.py.)"""
+import json
+import uuid
+
+import pytest
+
+from backend.web.openapi import error_codes, spec
+from tests.conftest import make_config
+
+MEMBER = {"handle": "speccer", "password": "password123"}
+PATH_VALUES = {"{command_id}": "0b9e7a52-3c1d-4f7e-9a59-2d0c8e4b6f11", "{handle}": "speccer",
+               "{post_id}": "1"}
+NO_ROUTE = {"{command_id}": "a%2Fb", "{handle}": "a%2Fb", "{post_id}": "x"}
+
+
+def _fill(path: str, values=PATH_VALUES) -> str:
+    for name, value in values.items():
+        path = path.replace(name, value)
+    return path
+
+
+def _cmd(ctype="create_post", command_id=None, **payload):
+    return {"command_id": command_id or str(uuid.uuid4()), "type": ctype, "payload": payload}
+
+
+COMMAND_BODIES = {
+    "invalid_envelope": [], "invalid_command_id": _cmd(command_id="nope", body="x"),
+    "unknown_type": _cmd("drop_table"), "invalid_payload": {**_cmd(), "payload": 1},
+    "invalid_body": _cmd(body=5), "empty_body": _cmd(body="\u200b "),
+    "body_too_long": _cmd(body="a" * 501), "invalid_post_id": _cmd("like_post", post_id=0),
+    "invalid_handle": _cmd("follow_user", handle="no!"),
+}
+RAW = {"malformed_json": b"{", "invalid_utf8": b'{"handle": "\xff"}',
+       "invalid_unicode": b'{"handle": "\\ud800", "password": "\\udfff"}'}
+
+
+@pytest.fixture
+def clients(app, services):
+    """A logged-in member (with post 1), a second member and an anonymous visitor."""
+    member, other, anon = app.test_client(), app.test_client(), app.test_client()
+    assert member.post("/api/signup", json=MEMBER).status_code == 201
+    assert other.post("/api/signup", json={**MEMBER, "handle": "other_one"}).status_code == 201
+    return {"member": member, "other": other, "anon": anon}
+
+
+def _conflict(clients, method, path):
+    cid = str(uuid.uuid4())
+    assert clients["member"].post("/api/commands", json=_cmd(command_id=cid, body="mine")
+                                  ).status_code == 202
+    if method == "POST":
+        return clients["other"].post(path, json=_cmd(command_id=cid, body="mine"))
+    return clients["other"].get(path.replace(PATH_VALUES["{command_id}"], cid))
+
+
+def trigger(clients, app, method: str, template: str, status: int, code: str):
+    """Make the real endpoint answer `code`; returns the response."""
+    c, path = clients["member"], _fill(template)
+    send = c.get if method == "GET" else c.post
+    if code in RAW:
+        return c.post(path, data=RAW[code], content_type="application/json")
+    simple = {
+        "forbidden_origin": lambda: c.post(path, json={}, headers={"Origin": "https://evil.example"}),
+        "request_entity_too_large": lambda: c.post(path, data=b" " * (
+            app.config["MAX_CONTENT_LENGTH"] + 1), content_type="application/json"),
+        "unsupported_media_type": lambda: c.post(path, data=b"x=1", content_type="text/plain"),
+        "not_logged_in": lambda: (clients["anon"].get if method == "GET" else clients["anon"].post)(
+            path, json={}),
+        "invalid_parameter": lambda: send(path + "?limit=0"),
+        "not_found": lambda: send(_fill(template, NO_ROUTE)),
+        "invalid_body": lambda: c.post(path, json=[1]),
+        "invalid_handle": lambda: c.post(path, json={**MEMBER, "handle": "x"}),
+        "invalid_password": lambda: c.post(path, json={"handle": "fresh_one", "password": "short"}),
+        "handle_taken": lambda: c.post(path, json=MEMBER),
+        "invalid_credentials": lambda: c.post(path, json={**MEMBER, "password": "wrong-password"}),
+        "invalid_command_id": lambda: c.get("/api/commands/nope"),
+        "command_not_found": lambda: c.get(path),
+        "user_not_found": lambda: c.get(_fill(template, {"{handle}": "nobody_here"})),
+        "post_not_found": lambda: c.get("/api/posts/999999"),
+        "command_id_conflict": lambda: _conflict(clients, method, path),
+    }
+    if path == "/api/commands" and code in COMMAND_BODIES:
+        return c.post(path, json=COMMAND_BODIES[code])
+    return simple[code]()
+
+
+def test_every_documented_error_code_occurs(app, clients):
+    documented = error_codes()
+    seen = []
+    for (method, template, status), codes in sorted(documented.items()):
+        for code in codes:
+            if code == "too_many_requests":
+                continue  # below, with the limits on
+            resp = trigger(clients, app, method, template, status, code)
+            got = (resp.status_code, (resp.get_json(silent=True) or {}).get("error", {}))
+            assert got[0] == status and got[1].get("code") == code, (method, template, code, got)
+            assert set(got[1]) == {"code", "message", "field"} and got[1]["message"]
+            seen.append((method, template, code))
+    assert len(seen) == sum(len(c) for c in documented.values()) - sum(
+        c.count("too_many_requests") for c in documented.values())
+
+
+def test_too_many_requests_occurs_where_documented(services):
+    from backend import create_app
+    config = make_config(services.config.redis_url, services.config.database_url,
+                         ratelimit_enabled=True, ratelimit_commands="1 per minute",
+                         ratelimit_login="1 per minute", ratelimit_signup="1 per minute")
+    app = create_app(config)
+    app.extensions["ripple"] = services
+    limited = [(m, p) for (m, p, s), codes in error_codes().items() if "too_many_requests" in codes]
+    assert {p for _, p in limited} == {"/api/signup", "/api/login", "/api/commands"}
+    c = app.test_client()
+    for method, path in sorted(limited, key=lambda mp: mp[1] != "/api/signup"):  # signup first
+        for _ in range(2):
+            body = MEMBER if path != "/api/commands" else _cmd(body="hi")
+            resp = c.post(path, json=body)
+        assert resp.status_code == 429 and resp.get_json()["error"]["code"] == "too_many_requests"
+
+
+def _examples(schema: dict, components: dict) -> list:
+    if "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[1]]
+    found = list(schema.get("examples", []))
+    for sub in schema.get("oneOf", []):
+        found += _examples(sub, components)
+    return found
+
+
+def test_every_documented_request_example_is_accepted(app, services, run_worker):
+    doc, client = spec(), app.test_client()
+    components = doc["components"]["schemas"]
+    bodies = {path: _examples(op["requestBody"]["content"]["application/json"]["schema"], components)
+              for path, ops in doc["paths"].items() for op in ops.values() if "requestBody" in op}
+    assert len(bodies["/api/commands"]) == 8 and bodies["/api/signup"]
+    for example in bodies["/api/signup"]:
+        assert client.post("/api/signup", json=example).status_code == 201
+        assert client.post("/api/login", json=example).status_code == 200
+    for example in bodies["/api/commands"]:
+        resp = client.post("/api/commands", json=example)
+        assert resp.status_code == 202, (example, resp.get_json())
+    run_worker()
+    outcomes = {ex["type"]: client.get(f"/api/commands/{ex['command_id']}").get_json()["status"]
+                for ex in bodies["/api/commands"]}
+    assert outcomes["create_post"] == "succeeded" and set(outcomes.values()) <= {"succeeded", "failed"}
+
+
+def test_every_emitted_message_matches_the_asyncapi_document(stack):
+    """A real server and worker: one member's tab hears every kind of message while they post,
+    comment, like, edit, follow and delete; each message is documented and matches its schema."""
+    import jsonschema_rs
+    import requests
+    import socketio
+
+    from backend.web.asyncapi import spec as asyncapi
+    from tests.security.conftest import http_user
+    from tests.support import new_command, wait_for
+    doc = asyncapi()
+    assert requests.get(f"{stack.base}/api/asyncapi.json", timeout=10).json() == \
+        json.loads(json.dumps(doc))
+    author, other = http_user(stack.base), http_user(stack.base)
+    heard = []
+    sio = socketio.Client(reconnection=False)
+    sio.on("*", lambda event, data=None: heard.append((event, data)))
+    sio.connect(stack.base, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in
+                                                         author.cookies.items())},
+                transports=["websocket"], wait_timeout=10)
+    assert sio.call("watch", {"rooms": ["timeline"]}, timeout=10) == {"ok": True}
+
+    def run(ctype, **payload):
+        command = new_command(ctype, **payload)
+        assert author.post(f"{stack.base}/api/commands", json=command, timeout=10).status_code == 202
+        return wait_for(lambda: [d for e, d in heard if e in ("command_succeeded", "command_failed")
+                                 and d["command_id"] == command["command_id"]], timeout=30,
+                        what=ctype)[0]
+
+    body = f"spec {uuid.uuid4().hex[:8]}"
+    post_id = run("create_post", body=body)["result"]["post"]["id"]
+    assert run("create_post", body=body)["error"]["code"] == "duplicate_post"
+    for ctype, payload in [("create_comment", {"post_id": post_id, "body": "c"}),
+                           ("like_post", {"post_id": post_id}), ("unlike_post", {"post_id": post_id}),
+                           ("edit_post", {"post_id": post_id, "body": body + " (edited)"}),
+                           ("follow_user", {"handle": other.handle}),
+                           ("unfollow_user", {"handle": other.handle}),
+                           ("delete_post", {"post_id": post_id})]:
+        run(ctype, **payload)
+    sio.disconnect()
+    documented = doc["channels"]["socket"]["messages"]
+    kinds = {event for event, _ in heard}
+    assert kinds >= {"post_created", "command_succeeded", "command_failed", "comment_created",
+                     "post_liked", "post_unliked", "post_edited", "user_followed",
+                     "user_unfollowed", "post_deleted"}, kinds
+    for event, data in heard:
+        assert event in documented, event
+        root = {"$ref": doc["components"]["messages"][event]["payload"]["$ref"],
+                "components": doc["components"]}
+        errors = [e.message for e in jsonschema_rs.validator_for(root).iter_errors(data)]
+        assert not errors, (event, data, errors)
