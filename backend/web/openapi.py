@@ -95,6 +95,10 @@ def spec() -> dict:
             200, {"type": "object", "required": ["user"], "properties": {"user": USER}},
             *WRITE_ERRORS, 401), CREDENTIALS)},
         "/api/logout": {"post": _op("Log out", _responses(204, None, 415), {"type": "object"})},
+        "/api/logout-all": {"post": _op("Log out everywhere (every session of this member)",
+                                        _responses(200, {"type": "object", "required": ["ended"],
+                                                         "properties": {"ended": {"type": "integer"}}},
+                                                   401, 415), {"type": "object"}, auth=True)},
         "/api/me": {"get": _op("The logged-in user", _responses(
             200, {"type": "object", "properties": {"user": USER}}, 401), auth=True)},
         "/api/commands": {"post": _op("Submit a command (answered 202, applied by a worker)",
