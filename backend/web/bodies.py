@@ -5,6 +5,7 @@ Refused: bodies that are not UTF-8, not JSON, nested too deeply, with numbers Py
 lone surrogate escapes ("\\ud800": no database or Redis can store them).
 """
 import json
+import math
 
 from flask import request
 
@@ -31,9 +32,10 @@ def _int(text: str) -> int:
 
 
 def _float(text: str) -> float:
-    if len(text) > 400:
+    value = float(text) if len(text) <= 400 else math.inf
+    if not math.isfinite(value):  # 1e999999 overflows to infinity: not a number we can store
         raise _Refused("malformed_json", "A number in the body is too long.")
-    return float(text)
+    return value
 
 
 def _pairs(pairs):
