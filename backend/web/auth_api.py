@@ -5,7 +5,7 @@ The session cookie holds a random token naming a server-side session (backend/wr
 from flask import Blueprint, jsonify, request
 
 from backend.read import queries
-from backend.web import ratelimit
+from backend.web import login_backoff
 from backend.web.http import ApiError, current_user, json_body, login_required, require_json, services
 from backend.web.login import end_all_sessions, end_session, start_session
 from backend.write import accounts
@@ -47,13 +47,13 @@ def signup():
 def login():
     handle, password = _credentials()
     svc = services()
-    account = ratelimit.account_key(handle)
-    ratelimit.check_account(svc.redis, account)  # 429 while this account is backing off
+    account = login_backoff.account_key(handle)
+    login_backoff.check_account(svc.redis, account)  # 429 while this account is backing off
     found = accounts.authenticate(svc.session_factory, handle, password)
     if not found:
-        ratelimit.login_failed(svc.redis, account)
+        login_backoff.login_failed(svc.redis, account)
         raise ApiError(401, "invalid_credentials", "Wrong handle or password.")
-    ratelimit.login_succeeded(svc.redis, account)
+    login_backoff.login_succeeded(svc.redis, account)
     start_session(found)
     return jsonify({"user": _me(found)})
 

@@ -10,6 +10,7 @@ import time
 
 from flask import current_app
 
+from backend.web import ratelimit
 from backend.web.errors import ApiError
 
 FREE_FAILURES = 5
@@ -45,7 +46,7 @@ def check_account(r, key: str | None) -> None:
     if wait > 0:
         raise ApiError(429, "too_many_requests",
                        "Too many failed logins for this account: try again later.",
-                       headers={"Retry-After": str(max(1, math.ceil(wait)))})
+                       headers=ratelimit.exact_retry_after(max(1, math.ceil(wait))))
 
 
 def login_failed(r, key: str | None) -> None:

@@ -7,11 +7,10 @@ Reads are not limited: they are cheap Redis lookups. A breach is a 429 JSON erro
 Redis (the limits' store) down means the limits cannot be checked: the request fails closed with a
 503 (the RedisError handler in backend/__init__), never silently unlimited.
 """
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_limiter import Limiter
 
 from backend.web.errors import ApiError
-from backend.web.login_backoff import account_key, check_account, login_failed, login_succeeded  # noqa: F401,E501
 
 
 def _user_or_ip() -> str:
@@ -41,10 +40,24 @@ def check_comment(r, author: str, post_id: int, command_id: str, per_minute: int
         r.srem(key, command_id)
         raise ApiError(429, "too_many_requests",
                        f"At most {per_minute} comments a minute on one post: try again soon.",
-                       headers={"Retry-After": str(60 - int(now) % 60)})
+                       headers=exact_retry_after(60 - int(now) % 60))
+
+
+def exact_retry_after(seconds: int) -> dict:
+    """Retry-After for a 429 of our own: Flask-Limiter would overwrite it with its window's reset
+    (_keep_exact_retry_after, registered before the Limiter, runs after it and puts it back)."""
+    g.retry_after = str(seconds)
+    return {"Retry-After": str(seconds)}
+
+
+def _keep_exact_retry_after(resp):
+    if g.get("retry_after"):
+        resp.headers["Retry-After"] = g.retry_after
+    return resp
 
 
 def init(app, config) -> Limiter:
+    app.after_request(_keep_exact_retry_after)  # before the Limiter's own: runs after it
     limiter = Limiter(
         _user_or_ip,
         app=app,
