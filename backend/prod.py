@@ -34,7 +34,8 @@ STOP_TIMEOUT_S = 15   # then SIGKILL
 
 def web_command(prod: ProdConfig, port: int) -> list[str]:
     args = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"{prod.host}:{port}",
-            "--graceful-timeout", "10", "--timeout", "60", "--log-level", "warning"]
+            "--graceful-timeout", "10", "--timeout", "60", "--log-level", "warning",
+            "--config", "python:backend.gunicorn_conf"]  # no server name/version in headers
     if prod.async_mode == "gevent":
         args += ["--worker-class", "gevent", "--worker-connections", str(prod.connections)]
     else:
@@ -121,7 +122,8 @@ def main() -> int:
           f"db {config.database_url.split('@')[-1]} at migration {head()}; "
           f"supervisord config {conf_path}", flush=True)
     (run_dir / "fatal").unlink(missing_ok=True)
-    env = dict(os.environ, RIPPLE_ASYNC_MODE=prod.async_mode, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, RIPPLE_ASYNC_MODE=prod.async_mode, PYTHONUNBUFFERED="1",
+               RIPPLE_PRODUCTION="1")  # Secure cookies unless RIPPLE_SECURE_COOKIES=0
     supervisord = subprocess.Popen([sys.executable, "-m", "supervisor.supervisord",
                                     "-c", str(conf_path)], env=env)
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -74,6 +74,11 @@ ROUTES = {
     "/api/logout": {"post": Op("Log out", 204, body={"type": "object"},
                                errors={403: ["forbidden_origin"], 413: ["request_entity_too_large"],
                                        415: ["unsupported_media_type"]})},
+    "/api/logout-all": {"post": Op("Log out everywhere (every session of this member)", 200,
+                                   body={"type": "object"}, auth=True,
+                                   errors=_merge(AUTH, {403: ["forbidden_origin"],
+                                                        413: ["request_entity_too_large"],
+                                                        415: ["unsupported_media_type"]}))},
     "/api/me": {"get": Op("The logged-in member", answer="UserResponse", errors=AUTH, auth=True)},
     "/api/commands": {"post": Op(
         "Submit a command (answered 202, applied by a worker)", 202, "CommandStatus",

@@ -41,11 +41,13 @@ def connect(base, user=None, origin=None, transport="polling") -> socketio.Clien
     sio.failed, sio.succeeded = [], []
     sio.on("command_failed", lambda m: sio.failed.append(m))
     sio.on("command_succeeded", lambda m: sio.succeeded.append(m))
+    refusals = []
+    sio.on("connect_error", lambda data=None: refusals.append(data))
     try:
         sio.connect(base, headers=headers, transports=[transport], wait_timeout=10)
-    except socketio.exceptions.ConnectionError:
+    except socketio.exceptions.ConnectionError as exc:
         close(sio)  # a refused namespace leaves the engine.io link open
-        raise
+        raise socketio.exceptions.ConnectionError(f"{exc} {refusals}") from exc
     return sio
 
 
