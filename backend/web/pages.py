@@ -8,7 +8,7 @@ from backend.read import queries
 from backend.web.http import current_user, paged, read_side
 
 bp = Blueprint("pages", __name__)
-VENDOR = Path(__file__).resolve().parent.parent / "node_modules"
+VENDOR = Path(__file__).resolve().parents[2] / "node_modules"
 VENDOR_FILES = {"socket.io.esm.min.js": "socket.io-client/dist"}
 
 
@@ -42,6 +42,7 @@ def profile(handle):
 @bp.get("/users/<handle>/<any(followers, following):which>")
 def follows(handle, which):
     data = queries.follow_list(read_side(), handle.lower(), which)
+    data["followed_by_me"] = queries.followed_among(read_side(), current_user(), data[which])
     return _page("follows", f"@{data['handle']} · {which}", data | {"which": which})
 
 
