@@ -20,13 +20,13 @@ export function newPostsPill(list, rerender) {
       show(button, n > 0);
     },
     release(focus) {
-      const first = [...pill.held][0];
+      const released = new Set(pill.held);
+      if (focus) window.scrollTo(0, 0); // first: at the top nothing is held back any more
       pill.held.clear();
       rerender();
       if (!focus) return;
-      window.scrollTo(0, 0);
-      const li = first && list.querySelector(`li.post[data-key="${CSS.escape(first)}"] article`);
-      (li || list.querySelector("article"))?.focus({ preventScroll: true });
+      const first = [...list.querySelectorAll("li.post")].find((li) => released.has(li.dataset.key));
+      (first || list).querySelector("article")?.focus({ preventScroll: true }); // the newest one
     },
   };
   button.addEventListener("click", () => pill.release(true));
