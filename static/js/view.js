@@ -17,8 +17,9 @@ function skeleton(key) {
   const li = h("li", { class: "post", "data-key": key },
     h("article", { tabindex: "-1", "aria-labelledby": `${id}-author ${id}-time` },
       h("div", { class: "meta" }, h("span", { class: "avatar-slot" }),
-        h("a", { class: "author", id: `${id}-author` }), " · ",
-        h("a", { class: "time-link" }, h("time", { class: "time", id: `${id}-time` })),
+        h("a", { class: "author", id: `${id}-author` }),
+        h("span", { class: "when" }, "· ",
+          h("a", { class: "time-link" }, h("time", { class: "time", id: `${id}-time` }))),
         h("span", { class: "edited", text: " · edited", hidden: true })),
       h("p", { class: "body" }),
       h("form", { class: "edit-form", hidden: true }, edit.box,
@@ -65,7 +66,7 @@ function fill(li, item, store) {
   const timeLink = q(".time-link");
   setTime(q(".time"), post.id ? post.created_at : draft.sentAt / 1000);
   if (post.id) timeLink.href = `/posts/${post.id}`; else timeLink.removeAttribute("href");
-  show(timeLink, !(draft && draft.state === "failed"));
+  show(q(".when"), !(draft && draft.state === "failed"));
   show(q(".edited"), !!post.edited || post.editState === "pending");
   setText(q(".body"), post.body);
 

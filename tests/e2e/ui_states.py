@@ -91,7 +91,8 @@ def live(page, path):
 def post_from_composer(page, body, confirmed=True):
     page.fill("#composer-body", body)
     page.click("#post-button")
-    item = page.locator("li.post", has_text=body)
+    item = page.locator("#posts li.post").first  # your own new post is at the top
+    expect(item).to_contain_text(body)
     if confirmed:
         expect(item.locator(".status")).to_contain_text("visible to everyone", timeout=LONG)
     return item
