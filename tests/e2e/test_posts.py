@@ -241,4 +241,5 @@ def test_load_more_pages_through_the_timeline_with_the_cursor(user_page):
     expect(page.locator("li.post")).to_have_count(23)
     expect(page.locator("li.post").last).to_contain_text(f"page me {page.handle} #0")
     expect(page.locator("#load-more")).to_be_hidden()
+    expect(page.locator("#end-of-feed")).to_be_visible()  # the end of the list says so
     assert not page.errors
