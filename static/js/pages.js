@@ -89,7 +89,7 @@ const commentNodes = new Map(); // key -> <li>: kept across renders so focus is 
 
 function commentNode(key, c, me) {
   const author = c.author || me;
-  return h("li", { class: "comment", "data-key": key },
+  return h("li", { class: "comment", "data-key": key, "data-comment-id": c.id },
     h("div", { class: "meta" }, avatar(author),
       h("a", { class: "author", href: `/users/${author}`, text: `@${author}` }),
       c.created_at ? [" · ", timeEl(c.created_at, { class: "time" })] : null),

@@ -19,7 +19,7 @@ function skeleton(key) {
       h("div", { class: "meta" }, h("span", { class: "avatar-slot" }),
         h("a", { class: "author", id: `${id}-author` }),
         h("span", { class: "when" }, "· ",
-          h("a", { class: "time-link" }, h("time", { class: "time", id: `${id}-time` }))),
+          h("a", { class: "time time-link" }, h("time", { id: `${id}-time` }))),
         h("span", { class: "edited", text: " · edited", hidden: true })),
       h("p", { class: "body" }),
       h("form", { class: "edit-form", hidden: true }, edit.box,
@@ -64,7 +64,7 @@ function fill(li, item, store) {
   setText(author, `@${post.author}`);
   author.href = `/users/${post.author}`;
   const timeLink = q(".time-link");
-  setTime(q(".time"), post.id ? post.created_at : draft.sentAt / 1000);
+  setTime(q("time"), post.id ? post.created_at : draft.sentAt / 1000);
   if (post.id) timeLink.href = `/posts/${post.id}`; else timeLink.removeAttribute("href");
   show(q(".when"), !(draft && draft.state === "failed"));
   show(q(".edited"), !!post.edited || post.editState === "pending");

@@ -198,6 +198,15 @@ def delete_dialog(ui):
     return page
 
 
+def deleting_item(ui):
+    page = profile_own(ui)
+    ui.stack.stop_worker()  # held back: the delete waits in the queue
+    page.locator("li.post .delete").first.click()
+    page.locator("dialog[open] button.confirm").click()
+    expect(page.locator("li.post.deleting")).to_have_count(1)
+    return page
+
+
 def shortcuts_overlay(ui):
     page = live(ui.page(), "/explore")
     page.keyboard.press("?")
@@ -208,4 +217,4 @@ def shortcuts_overlay(ui):
 STATES = {f.__name__: f for f in (
     logged_out, signup_page, login_page, empty_home, home_with_posts, explore, profile_own,
     profile_other, post_page, followers_list, not_found, pending_item, rejected_item, offline,
-    delete_dialog, shortcuts_overlay)}
+    delete_dialog, deleting_item, shortcuts_overlay)}
