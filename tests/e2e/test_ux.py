@@ -153,3 +153,23 @@ def test_offline_is_an_announced_banner_counting_the_waiting_changes(user_page):
     expect(banner).to_be_hidden(timeout=LONG * 2)
     expect(page.locator("li.post.pending")).to_have_count(0, timeout=LONG)
     assert not page.errors
+
+
+def test_a_rejection_never_pulls_focus_from_elsewhere(user_page, stack):
+    page = user_page()
+    live(page, "/explore")
+    body = f"said twice {uuid.uuid4().hex[:6]}"
+    page.fill("#composer-body", body)
+    page.click("#post-button")
+    expect(page.locator("#posts li.post").first.locator(".status")).to_contain_text(
+        "visible to everyone", timeout=LONG)
+    stack.stop_worker()
+    page.fill("#composer-body", body)
+    page.click("#post-button")
+    page.focus("#nav-me")  # the reader has moved on
+    stack.start_worker()
+    failed = page.locator("li.post.failed", has_text=body)
+    expect(failed).to_have_count(1, timeout=LONG)
+    expect(page.locator("#alert")).to_contain_text("Not posted: You already posted that.")
+    expect(page.locator("#nav-me")).to_be_focused()  # announced, but focus stayed put
+    assert not page.errors
