@@ -24,7 +24,7 @@ export function startShell(store, main) {
   }
 
   function refreshBanner() {
-    const down = up === false || !navigator.onLine;
+    const down = !!store.me && (up === false || !navigator.onLine); // only members have changes
     let message = "";
     if (down) {
       const n = waiting();

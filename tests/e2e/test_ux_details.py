@@ -104,7 +104,9 @@ def test_suggestions_are_cards_with_follow_and_unfollow_asks_first(user_page, st
     expect(card.locator(".avatar")).to_have_attribute("data-initials", re.compile("^[A-Z0-9]{2}$"))
     follow = card.locator(".follow")
     expect(follow).to_have_attribute("aria-pressed", "false")
-    follow.click()
+    seen = card.evaluate("""(li) => { const b = li.querySelector(".follow"); b.click();
+      return [b.textContent, b.getAttribute("aria-pressed"), getComputedStyle(b, "::after").content]; }""")
+    assert seen == ["Following", "true", '" · sending"']  # pending is said in words, not only a border
     expect(follow).to_have_attribute("aria-pressed", "true")
     expect(follow).to_have_text("Following")
     expect(follow).not_to_have_class(re.compile("pending"), timeout=LONG)
