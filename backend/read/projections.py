@@ -15,6 +15,7 @@ CHECKPOINT = PREFIX + "checkpoint"
 STORE = PREFIX + "store"  # the write DB (StoreIdentity) whose event log these read models mirror
 TIMELINE = PREFIX + "timeline"
 USERS = PREFIX + "users"
+POPULAR = PREFIX + "popular"  # handle -> follower count: whom the empty home feed suggests
 LOCK = PREFIX + "projector-lock"
 BACKFILL = 50  # how many of a user's latest posts a new follower gets in their feed
 
@@ -97,6 +98,7 @@ def user_registered(data, ev, r, p, caps):
     p.hset(user_key(h), mapping={"handle": h, "joined": data["joined"], "posts": 0,
                                  "followers": 0, "following": 0})
     p.zadd(USERS, {h: ev["seq"]})
+    p.zadd(POPULAR, {h: 0})
 
 
 def post_created(data, ev, r, p, caps):
@@ -145,6 +147,7 @@ def user_followed(data, ev, r, p, caps):
     p.zadd(followers_key(them), {me: ev["seq"]})
     p.zadd(following_key(me), {them: ev["seq"]})
     p.hincrby(user_key(them), "followers", 1)
+    p.zincrby(POPULAR, 1, them)
     p.hincrby(user_key(me), "following", 1)
     recent = r.zrevrange(user_posts_key(them), 0, BACKFILL - 1, withscores=True)
     if recent:  # back-fill their latest posts into my feed
@@ -157,6 +160,7 @@ def user_unfollowed(data, ev, r, p, caps):
     p.zrem(followers_key(them), me)
     p.zrem(following_key(me), them)
     p.hincrby(user_key(them), "followers", -1)
+    p.zincrby(POPULAR, -1, them)
     p.hincrby(user_key(me), "following", -1)
     theirs = r.zrange(user_posts_key(them), 0, -1)
     if theirs:

@@ -2,7 +2,7 @@
 import json
 
 from backend.write.commands import HANDLE_RE
-from backend.read.projections import (CHECKPOINT, TIMELINE, USERS, command_key, comments_key, feed_key,
+from backend.read.projections import (CHECKPOINT, POPULAR, TIMELINE, USERS, command_key, comments_key, feed_key,
                           followers_key, following_key, likers_key, post_key, user_key,
                           user_posts_key)
 
@@ -116,10 +116,26 @@ def post_detail(r, post_id: int, viewer: str | None = None) -> dict:
     return {"post": posts[0] | {"comment_list": comments}, "version": version(r)}
 
 
-def suggestions(r, viewer: str, limit: int = 5) -> list[str]:
-    """Newest users the viewer does not follow yet (for the empty feed)."""
+def suggestions(r, viewer: str, limit: int = 5) -> list[dict]:
+    """The members with the most followers that the viewer does not follow yet (the empty feed).
+    From the `popular` read model; a Redis projected before it existed falls back to the newest."""
     following = set(r.zrange(following_key(viewer), 0, -1))
-    return [h for h in r.zrevrange(USERS, 0, 50) if h != viewer and h not in following][:limit]
+    if r.exists(POPULAR):
+        ranked = r.zrevrange(POPULAR, 0, limit + len(following), withscores=True)
+    else:
+        ranked = [(h, 0) for h in r.zrevrange(USERS, 0, limit + len(following))]
+    return [{"handle": h, "followers": int(n)} for h, n in ranked
+            if h != viewer and h not in following][:limit]
+
+
+def followed_among(r, viewer: str | None, handles: list[str]) -> list[str]:
+    """Which of `handles` the viewer follows (the Follow buttons of a followers/following list)."""
+    if not viewer or not handles:
+        return []
+    with r.pipeline(transaction=False) as p:
+        for h in handles:
+            p.zscore(following_key(viewer), h)
+        return [h for h, score in zip(handles, p.execute()) if score is not None]
 
 
 def command_status(r, command_id: str) -> dict | None:

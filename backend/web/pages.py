@@ -42,6 +42,7 @@ def profile(handle):
 @bp.get("/users/<handle>/<any(followers, following):which>")
 def follows(handle, which):
     data = queries.follow_list(read_side(), handle.lower(), which)
+    data["i_follow"] = queries.followed_among(read_side(), current_user(), data[which])
     return _page("follows", f"@{data['handle']} · {which}", data | {"which": which})
 
 

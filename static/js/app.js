@@ -1,13 +1,18 @@
 // app.js — bootstraps a page: reads the inert initial state, builds the store, wires the view,
 // the optimistic commands and the socket together.
+import { installShortcuts } from "./a11y.js";
 import { getJSON, postJSON } from "./api.js";
 import { Commands } from "./commands.js";
-import { h, setText, show } from "./dom.js";
-import { authForm, commentsSection, composer, emptyFeed, followList, profileHeader,
-         refreshComments, refreshProfile } from "./pages.js";
+import { h, show } from "./dom.js";
+import { followClick, wireComments, wireList, wirePeople } from "./interact.js";
+import { authForm, commentsSection, composer, pageHeading, profileHeader, refreshComments,
+         refreshProfile } from "./pages.js";
+import { emptyFeed, followList, refreshPeople } from "./people.js";
+import { newPostsPill } from "./pill.js";
+import { startShell } from "./shell.js";
 import { PAGE_API, connectSocket } from "./socket.js";
 import { Store } from "./store.js";
-import { itemOf, renderList } from "./view.js";
+import { renderList } from "./view.js";
 
 const initial = JSON.parse(document.getElementById("initial-state").textContent);
 const main = document.getElementById("main");
@@ -16,13 +21,19 @@ const commands = new Commands(store);
 window.ripple = { store, commands }; // for the curious (and the e2e tests): inspect the state
 
 const ownProfile = initial.page !== "profile" || initial.data.user?.handle === initial.me;
-if (ownProfile) document.querySelector(`[data-nav="${initial.page}"]`)?.classList.add("active");
+if (ownProfile) {
+  const link = document.querySelector(`[data-nav="${initial.page}"]`);
+  link?.classList.add("active");
+  link?.setAttribute("aria-current", "page");
+}
 document.getElementById("logout")?.addEventListener("click", async () => {
   await postJSON("/api/logout", {});
   location.href = "/explore";
 });
+installShortcuts();
 
 const AUTH_PAGES = { login: "/api/login", signup: "/api/signup" };
+const TITLES = { home: "Home", explore: "Explore" };
 
 if (AUTH_PAGES[initial.page]) {
   main.append(authForm(initial.page, async (handle, password) => {
@@ -32,75 +43,71 @@ if (AUTH_PAGES[initial.page]) {
     return res.error.message;
   }));
 } else if (initial.page === "follows") {
-  main.append(followList(initial.data));
+  const shell = startShell(store, main);
+  main.append(followList(initial.data, store.me));
+  wirePeople(main, store, commands);
+  store.subscribe(() => refreshPeople(main, store));
+  store.changed();
+  goLive(shell);
 } else if (initial.page === "notfound") {
-  main.append(h("p", { class: "empty", text: `That ${initial.data.what || "page"} does not exist (or was deleted).` }));
+  main.append(pageHeading("Not found"),
+    h("p", { class: "empty", text: `That ${initial.data.what || "page"} does not exist (or was deleted).` }));
 } else {
   startFeedPage();
 }
 
 function startFeedPage() {
-  const notice = h("p", { id: "notice", class: "notice", role: "alert", hidden: true });
-  const list = h("ol", { id: "posts", class: "posts" });
-  const parts = [notice];
+  const shell = startShell(store, main);
+  const list = h("ol", { id: "posts", class: "posts", "aria-label": "Posts" });
+  const parts = [];
   let header = null;
   let comments = null;
   let empty = null;
-  if (store.page === "profile") parts.push(header = profileHeader(store, (x) => commands.toggleFollow(x)));
-  if (store.me && (store.page === "home" || store.page === "explore")) {
-    parts.push(composer((body) => commands.createPost(body)));
+  let form = null;
+  if (TITLES[store.page]) parts.push(pageHeading(TITLES[store.page]));
+  if (store.page === "post") {
+    parts.push(pageHeading(`Post by @${store.data.post?.author}`, true));
   }
-  parts.push(list);
+  if (store.page === "profile") parts.push(header = profileHeader(store, (x) => followClick(store, commands, x)));
+  if (store.me && (TITLES[store.page] || (store.page === "profile" && ownProfile))) {
+    parts.push(form = composer((body) => commands.createPost(body)));
+  }
+  const pill = newPostsPill(list, () => store.changed());
+  parts.push(pill.element, list);
   const more = h("button", { type: "button", id: "load-more", class: "more", text: "Load more",
                              hidden: true });
-  if (store.page !== "post") parts.push(more);
+  const end = h("p", { id: "end-of-feed", class: "end", text: "You're all caught up: that's every post.",
+                       hidden: true });
+  if (store.page !== "post") parts.push(more, end);
   more.addEventListener("click", () => loadMore(more));
-  if (store.page === "home") parts.push(empty = emptyFeed(store.data.suggestions));
+  if (store.page === "home") parts.push(empty = emptyFeed(store.data.suggestions, store.me));
   if (store.page === "post") {
     parts.push(comments = commentsSection((body) => commands.comment(store.data.post.id, body)));
-    comments.addEventListener("click", (e) => {
-      const id = e.target.dataset.command;
-      if (e.target.matches(".retry")) commands.retry(id);
-      if (e.target.matches(".discard")) commands.discard(id);
-    });
+    wireComments(comments, commands, store);
   }
   main.append(...parts);
-  list.addEventListener("click", (e) => onListClick(e));
-  list.addEventListener("submit", (e) => {
-    e.preventDefault();
-    const item = itemOf(e.target);
-    const body = e.target.querySelector(".edit-body").value.trim();
-    if (item && body) commands.editPost(item.postId, body);
-  });
+  wireList(list, store, commands, form);
+  if (empty) wirePeople(empty, store, commands);
 
   store.subscribe(() => {
-    const count = renderList(list, store);
+    const count = renderList(list, store, store.page === "post" ? null : pill);
+    pill.refresh();
     if (header) refreshProfile(header, store);
     if (comments) refreshComments(comments, store, store.me);
-    if (empty) show(empty, count === 0);
+    if (empty) { show(empty, count === 0); refreshPeople(empty, store); }
     show(more, store.next !== null && store.page !== "post");
-    if (store.page === "post" && store.data.deleted) {
-      setText(notice, "This post was deleted.");
-      show(notice, true);
-    } else if (store.notice) {
-      setText(notice, store.notice.text);
-      show(notice, true);
-      store.notice = null;
-      setTimeout(() => show(notice, false), 5000);
-    }
+    show(end, store.next === null && count > 0);
+    if (store.page === "post" && store.data.deleted) shell.say("This post was deleted.", false);
   });
   store.changed();
+  goLive(shell);
+}
 
-  if (store.me) {
-    const dot = document.getElementById("connection");
-    connectSocket(store, commands, (up) => {
-      show(dot, true);
-      setText(dot, up ? "live" : "reconnecting…");
-      dot.classList.toggle("down", !up);
-    });
-    commands.resendAll();
-    commands.startWatchdog();
-  }
+function goLive(shell) {
+  if (!store.me) return;
+  connectSocket(store, commands, (up) => shell.connection(up));
+  commands.resendAll();
+  commands.startWatchdog();
 }
 
 /** The next page of the list (cursor = the oldest post id shown), appended below. */
@@ -113,20 +120,4 @@ async function loadMore(button) {
     store.next = res.data.next;
   } else store.notice = { kind: "error", text: res.error.message };
   store.changed();
-}
-
-function onListClick(e) {
-  const item = itemOf(e.target);
-  if (!item) return;
-  const btn = e.target.closest("button");
-  if (!btn) return;
-  if (btn.matches(".like")) commands.toggleLike(item.postId);
-  else if (btn.matches(".edit")) { store.editing.add(item.postId); store.changed(); }
-  else if (btn.matches(".cancel-edit")) { store.editing.delete(item.postId); store.changed(); }
-  else if (btn.matches(".delete")) commands.deletePost(item.postId);
-  else if (btn.matches(".retry") || btn.matches(".discard")) {
-    const post = item.postId ? store.shownPost(item.postId) : null;
-    const id = post?.editCommand || post?.deleteCommand || item.commandId;
-    if (btn.matches(".retry")) commands.retry(id); else commands.discard(id);
-  }
 }

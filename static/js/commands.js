@@ -34,7 +34,7 @@ export class Commands {
   }
 
   toggleFollow(handle) {
-    const want = !this.store.shownProfile().followed_by_me;
+    const want = !this.store.shownFollow(handle).on;
     this.store.followIntent.set(handle, want);
     if (!this.inFlight(["follow_user", "unfollow_user"], (c) => c.payload.handle === handle)) {
       this.submit(want ? "follow_user" : "unfollow_user", { handle });
@@ -126,6 +126,7 @@ export class Commands {
     if (cmd.type === "follow_user" || cmd.type === "unfollow_user") {
       const user = s.data.user;
       const on = cmd.type === "follow_user";
+      s.followedMap().set(cmd.payload.handle, on);
       if (user && user.handle === cmd.payload.handle && !!user.followed_by_me !== on) {
         user.followers = Math.max(0, (user.followers || 0) + (on ? 1 : -1));
         user.followed_by_me = on;

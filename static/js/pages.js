@@ -1,75 +1,99 @@
-// pages.js — the page layouts around the post list: composer, profile header, post page with
-// comments, empty states, and the login/sign-up forms. Built once; `refresh` updates them.
-import { ago, h, setText, show } from "./dom.js";
+// pages.js — the page layouts around the post list: heading, composer, profile header, post page
+// with comments, and the login/sign-up forms. Built once; `refresh` updates them.
+import { announce } from "./a11y.js";
+import { textField } from "./compose.js";
+import { avatar, h, plural, reconcile, setAttr, setText, show, timeEl } from "./dom.js";
+import { followButton, refreshFollow } from "./people.js";
 
 export const CQRS_NOTE = "Your post shows here at once. Others see it a moment later, when the "
   + "read side has it (that is CQRS: writes and reads travel separately).";
 
+export function pageHeading(text, hidden = false) {
+  return h("h1", { class: hidden ? "page-title sr-only" : "page-title", text });
+}
+
 export function composer(onSubmit) {
-  const text = h("textarea", { id: "composer-body", name: "body", rows: 3, maxlength: 500,
-    placeholder: "What's happening?", "aria-label": "New post" });
-  const count = h("span", { class: "counter", text: "0/500" });
-  const form = h("form", { id: "composer", class: "composer" }, text,
-    h("div", { class: "composer-row" }, count,
-      h("button", { type: "submit", id: "post-button", text: "Post" })),
+  const field = textField({ id: "composer-body", label: "New post", placeholder: "What's happening?" });
+  field.box.name = "body";
+  const form = h("form", { id: "composer", class: "composer" }, field.box,
+    h("div", { class: "composer-row" }, field.counter,
+      h("button", { type: "submit", id: "post-button", text: "Post" })), field.hint,
     h("p", { class: "note", text: CQRS_NOTE }));
-  text.addEventListener("input", () => setText(count, `${text.value.trim().length}/500`));
-  text.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) form.requestSubmit();
+  field.box.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
   });
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    const body = text.value.trim();
-    if (!body) { text.focus(); return; }
+    const body = field.value();
+    if (body === null) return;
     onSubmit(body);
-    text.value = ""; // cleared and ready for the next post in the same frame
-    setText(count, "0/500");
-    text.focus();
+    field.clear(); // cleared and ready for the next post in the same frame
+    field.box.focus();
   });
+  form.field = field;
   return form;
 }
 
 export function profileHeader(store, onFollow) {
   const el = h("section", { class: "profile" },
-    h("h1", { class: "handle" }), h("p", { class: "joined" }),
+    h("div", { class: "profile-top" }, h("span", { class: "avatar-slot" }),
+      h("h1", { class: "handle" })),
+    h("p", { class: "joined" }, "joined ", h("time", { class: "joined-at" })),
     h("p", { class: "counts" },
       h("span", { class: "posts" }), " · ",
       h("a", { class: "followers" }), " · ", h("a", { class: "following" })),
-    h("button", { type: "button", class: "follow", hidden: true }));
+    followButton(store.data.user.handle));
   el.querySelector(".follow").addEventListener("click", () => onFollow(store.data.user.handle));
+  el.querySelector(".avatar-slot").replaceWith(avatar(store.data.user.handle, "large"));
   return el;
 }
 
 export function refreshProfile(el, store) {
   const u = store.shownProfile();
   setText(el.querySelector(".handle"), `@${u.handle}`);
-  setText(el.querySelector(".joined"), `joined ${ago(u.joined)}`);
-  setText(el.querySelector(".posts"), `${u.posts} post${u.posts === 1 ? "" : "s"}`);
-  setText(el.querySelector(".followers"), `${u.followers} follower${u.followers === 1 ? "" : "s"}`);
+  const joined = el.querySelector(".joined-at");
+  if (joined.dataset.ts !== String(u.joined)) joined.replaceWith(timeEl(u.joined, { class: "joined-at" }));
+  setText(el.querySelector(".posts"), plural(u.posts, "post"));
+  setText(el.querySelector(".followers"), plural(u.followers, "follower"));
   setText(el.querySelector(".following"), `${u.following} following`);
   el.querySelector(".followers").href = `/users/${u.handle}/followers`;
   el.querySelector(".following").href = `/users/${u.handle}/following`;
-  const btn = el.querySelector(".follow");
-  show(btn, !!store.me && store.me !== u.handle);
-  setText(btn, u.followed_by_me ? "Following" : "Follow");
-  btn.classList.toggle("on", !!u.followed_by_me);
-  btn.classList.toggle("pending", !!u.followPending);
+  refreshFollow(el.querySelector(".follow"), { on: u.followed_by_me, pending: u.followPending },
+                !!store.me && store.me !== u.handle);
 }
 
 export function commentsSection(onComment) {
-  const text = h("textarea", { id: "comment-body", rows: 2, maxlength: 500,
-    placeholder: "Write a comment", "aria-label": "New comment" });
-  const form = h("form", { id: "comment-form", class: "composer" }, text,
-    h("div", { class: "composer-row" }, h("button", { type: "submit", text: "Comment" })));
+  const field = textField({ id: "comment-body", label: "New comment", rows: 2,
+                            placeholder: "Write a comment" });
+  const form = h("form", { id: "comment-form", class: "composer" }, field.box,
+    h("div", { class: "composer-row" }, field.counter, h("button", { type: "submit", text: "Comment" })),
+    field.hint);
+  field.box.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
+  });
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    const body = text.value.trim();
-    if (!body) return;
+    const body = field.value();
+    if (body === null) return;
     onComment(body);
-    text.value = "";
+    field.clear();
   });
-  return h("section", { class: "comments" }, h("h2", { text: "Comments" }),
+  const section = h("section", { class: "comments", "aria-labelledby": "comments-title" },
+    h("h2", { id: "comments-title", text: "Comments" }),
     h("ol", { id: "comments", class: "comment-list" }), form);
+  section.field = field;
+  return section;
+}
+
+const commentNodes = new Map(); // key -> <li>: kept across renders so focus is never lost
+
+function commentNode(key, c, me) {
+  const author = c.author || me;
+  return h("li", { class: "comment", "data-key": key, "data-comment-id": c.id },
+    h("div", { class: "meta" }, avatar(author),
+      h("a", { class: "author", href: `/users/${author}`, text: `@${author}` }),
+      c.created_at ? [" · ", timeEl(c.created_at, { class: "time" })] : null),
+    h("p", { class: "body", text: c.body ?? c.payload.body }));
 }
 
 export function refreshComments(section, store, me) {
@@ -79,64 +103,44 @@ export function refreshComments(section, store, me) {
     .filter((c) => c.type === "create_comment" && c.payload.post_id === postId);
   const count = store.posts.get(postId)?.comments;
   setText(section.querySelector("h2"), count === undefined ? "Comments" : `Comments (${count})`);
-  ol.replaceChildren(
-    ...store.comments.map((c) => h("li", { class: "comment", "data-comment-id": c.id },
-      h("a", { class: "author", href: `/users/${c.author}`, text: `@${c.author}` }),
-      h("span", { class: "time", text: ` · ${ago(c.created_at)}` }),
-      h("p", { class: "body", text: c.body }))),
-    ...drafts.map((c) => h("li", { class: `comment ${c.state}`, "data-command-id": c.command_id },
-      h("span", { class: "author", text: `@${me}` }),
-      h("p", { class: "body", text: c.payload.body }),
-      h("div", { class: `status${c.state === "failed" ? " error" : ""}`, role: "status",
-        text: c.state === "pending" ? "sending…" : `Not posted: ${c.error?.message}` }),
-      c.state === "failed" ? h("div", { class: "actions" },
-        h("button", { type: "button", class: "retry", "data-command": c.command_id, text: "Retry" }),
-        h("button", { type: "button", class: "link discard", "data-command": c.command_id,
-          text: "Discard" })) : null)));
+  const wanted = [];
+  for (const c of store.comments) {
+    const key = `id:${c.id}`;
+    if (!commentNodes.has(key)) commentNodes.set(key, commentNode(key, c, me));
+    wanted.push(commentNodes.get(key));
+  }
+  for (const c of drafts) {
+    const key = `c:${c.command_id}`;
+    if (!commentNodes.has(key)) commentNodes.set(key, commentNode(key, c, me));
+    const li = commentNodes.get(key);
+    refreshDraft(li, c, section);
+    wanted.push(li);
+  }
+  reconcile(ol, wanted);
+  const keep = new Set(wanted);
+  for (const [key, li] of commentNodes) if (!keep.has(li)) commentNodes.delete(key);
   show(section.querySelector("form"), !!me && !store.data.deleted);
 }
 
-/** /users/<h>/followers|following: who follows them, whom they follow (newest first). */
-export function followList({ handle, which, total, ...rest }) {
-  const handles = rest[which] || [];
-  const label = total === 1 && which === "followers" ? "follower" : which;
-  return h("section", { class: "profile follow-list" },
-    h("h1", {}, h("a", { href: `/users/${handle}`, text: `@${handle}` }), ` · ${total} ${label}`),
-    handles.length ? h("ul", { class: "suggestions" }, ...handles.map((x) =>
-      h("li", {}, h("a", { href: `/users/${x}`, text: `@${x}` }))))
-      : h("p", { class: "empty", text: "No one yet." }));
+function refreshDraft(li, c, section) {
+  const failed = c.state === "failed";
+  const was = li.classList.contains("failed");
+  li.className = `comment ${c.state}`;
+  li.dataset.commandId = c.command_id;
+  let status = li.querySelector(".status");
+  if (!status) li.append(status = h("div", { class: "status" }));
+  setText(status, failed ? `Not posted: ${c.error?.message}` : "sending…");
+  status.className = `status${failed ? " error" : ""}`;
+  setAttr(status, "role", failed ? null : "status"); // the rejection is announced assertively
+  if (!failed || was) return;
+  const actions = h("div", { class: "actions" },
+    h("button", { type: "button", class: "revise", "data-command": c.command_id, text: "Edit" }),
+    h("button", { type: "button", class: "secondary discard", "data-command": c.command_id,
+                  text: "Discard" }));
+  li.append(actions);
+  announce(`Comment not posted: ${c.error?.message}`, true);
+  const active = document.activeElement;
+  if (li.contains(active) || section.querySelector("form").contains(active)) actions.firstChild.focus();
 }
 
-export function emptyFeed(suggestions) {
-  return h("div", { class: "empty", id: "empty-feed" },
-    h("p", { text: "Your feed is empty: follow someone to fill your feed." }),
-    suggestions?.length ? h("ul", { class: "suggestions" }, ...suggestions.map((s) =>
-      h("li", {}, h("a", { href: `/users/${s}`, text: `@${s}` })))) : null,
-    h("p", {}, "Or look around on ", h("a", { href: "/explore", text: "Explore" }), "."));
-}
-
-export function authForm(kind, onSubmit) {
-  const isSignup = kind === "signup";
-  const error = h("p", { class: "error", role: "alert", hidden: true });
-  const handle = h("input", { id: "handle", name: "handle", required: true, minlength: 3,
-    maxlength: 20, autocomplete: "username", pattern: "[A-Za-z0-9_]{3,20}" });
-  const password = h("input", { id: "password", name: "password", type: "password", required: true,
-    minlength: isSignup ? 8 : 1, autocomplete: isSignup ? "new-password" : "current-password" });
-  const form = h("form", { id: `${kind}-form`, class: "auth" },
-    h("h1", { text: isSignup ? "Join Ripple" : "Log in" }),
-    h("label", { for: "handle", text: "Handle" }), handle,
-    isSignup ? h("small", { text: "3–20 letters, digits or _" }) : null,
-    h("label", { for: "password", text: "Password" }), password,
-    isSignup ? h("small", { text: "8 characters or more" }) : null,
-    error,
-    h("button", { type: "submit", text: isSignup ? "Sign up" : "Log in" }),
-    h("p", {}, isSignup ? "Have an account? " : "New here? ",
-      h("a", { href: isSignup ? "/login" : "/signup", text: isSignup ? "Log in" : "Sign up" })));
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const message = await onSubmit(handle.value.trim(), password.value);
-    setText(error, message || "");
-    show(error, !!message);
-  });
-  return form;
-}
+export { authForm } from "./auth.js";

@@ -96,7 +96,11 @@ export class Store {
   // ---- derived views ----------------------------------------------------------------------------
   /** The post list as shown: pending new posts first (newest first), then confirmed posts. */
   visibleItems() {
-    const drafts = this.page === "post" ? [] : this.pendingOf("create_post")
+    // A pending post shows only in lists it will belong to: the home feed, the timeline and the
+    // author's own profile (never on another member's profile, nor on a post page).
+    const ownList = this.page === "home" || this.page === "explore"
+      || (this.page === "profile" && this.data.user?.handle === this.me);
+    const drafts = !ownList ? [] : this.pendingOf("create_post")
       .sort((a, b) => b.sentAt - a.sentAt)
       .map((c) => ({ key: `c:${c.command_id}`, draft: c }));
     const deleting = new Set(this.pendingOf("delete_post", (c) => c.state === "pending")
@@ -152,4 +156,22 @@ Store.prototype.shownProfile = function shownProfile() {
     user.followPending = true;
   }
   return user;
+};
+
+/** Whether the user follows `handle`, as shown ({on, pending}): the confirmed state (the profile,
+ * or the suggestions and follow lists) with the user's pending follow/unfollow laid over it. */
+Store.prototype.shownFollow = function shownFollow(handle) {
+  if (this.data.user?.handle === handle) {
+    const u = this.shownProfile();
+    return { on: !!u.followed_by_me, pending: !!u.followPending };
+  }
+  const on = !!this.followedMap().get(handle);
+  const intent = this.followIntent.get(handle);
+  if (intent !== undefined && intent !== on) return { on: intent, pending: true };
+  return { on, pending: false };
+};
+
+Store.prototype.followedMap = function followedMap() {
+  this.followed ??= new Map((this.data.i_follow || []).map((x) => [x, true]));
+  return this.followed;
 };

@@ -90,38 +90,43 @@ def test_another_user_sees_the_post_live_as_text(user_page):
 
 # ---- (3) a business rule rolls the post back ----------------------------------------------------
 
-def test_duplicate_post_rolls_back_with_retry_and_discard(user_page):
+def test_duplicate_post_rolls_back_offering_edit_and_discard_not_retry(user_page):
+    """A rejection offers what can succeed: Edit puts the text back in the composer; Retry (which
+    would fail again for 60 s) is offered only for network or server failures."""
     page = user_page()
     open_explore(page)
     first = unique("say it once")
     expect(submit(page, first).locator(".status")).to_have_text(CONFIRMED, timeout=15000)
 
-    submit(page, first)
+    submit(page, first)  # focus stays in the composer after submitting
     failed = page.locator("li.post.failed", has_text=first)
     expect(failed.locator(".status")).to_have_text("Not posted: You already posted that.",
                                                    timeout=15000)
     expect(failed.locator(".body")).to_have_text(first)  # the text is never lost
-    expect(failed.locator("button.retry")).to_be_visible()
+    expect(failed.locator("button.retry")).to_be_hidden()
+    expect(failed.locator("button.revise")).to_be_visible()
     expect(failed.locator("button.discard")).to_be_visible()
+    expect(failed.locator(".time-link")).to_be_hidden()  # not "now": it was never posted
+    expect(failed.locator("button.revise")).to_be_focused()  # focus was in the composer
+    expect(page.locator("#alert")).to_contain_text("Not posted: You already posted that.")
 
-    failed.locator("button.retry").click()  # nothing changed: it fails again, visibly
-    expect(page.locator("li.post.pending", has_text=first)).to_have_count(0, timeout=15000)
-    expect(failed).to_have_count(1)
-    expect(failed.locator(".status")).to_have_text("Not posted: You already posted that.")
+    failed.locator("button.revise").click()  # Edit: the text goes back into the composer
+    expect(failed).to_have_count(0)
+    expect(page.locator("#composer-body")).to_have_value(first)
+    expect(page.locator("#composer-body")).to_be_focused()
+    page.locator("#composer-body").press("End")
+    page.locator("#composer-body").type(" (and more)")
+    page.click("#post-button")
+    expect(page.locator("li.post", has_text=f"{first} (and more)").locator(".status")).to_have_text(
+        CONFIRMED, timeout=15000)
 
-    between = unique("something else")  # the situation changes: the previous post differs now
-    expect(submit(page, between).locator(".status")).to_have_text(CONFIRMED, timeout=15000)
-    failed.locator("button.retry").click()
-    expect(failed).to_have_count(0, timeout=15000)
-    posts = page.locator("li.post", has_text=first)
-    expect(posts).to_have_count(2)
-    expect(posts.first.locator(".status")).to_have_text(CONFIRMED, timeout=15000)
-
-    submit(page, first)  # a duplicate of the latest post again, this time discarded
+    again = f"{first} (and more)"
+    submit(page, again)  # a duplicate of the latest post again, this time discarded
+    failed = page.locator("li.post.failed", has_text=again)
     expect(failed).to_have_count(1, timeout=15000)
     failed.locator("button.discard").click()
     expect(failed).to_have_count(0)
-    expect(posts).to_have_count(2)
+    expect(page.locator("li.post", has_text=first)).to_have_count(2)
     assert pending_in_storage(page) == []
     not_reloaded(page)
     assert not page.errors
@@ -236,4 +241,5 @@ def test_load_more_pages_through_the_timeline_with_the_cursor(user_page):
     expect(page.locator("li.post")).to_have_count(23)
     expect(page.locator("li.post").last).to_contain_text(f"page me {page.handle} #0")
     expect(page.locator("#load-more")).to_be_hidden()
+    expect(page.locator("#end-of-feed")).to_be_visible()  # the end of the list says so
     assert not page.errors

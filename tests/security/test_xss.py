@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 PAYLOADS = [line for line in Path(__file__).with_name("xss_payloads.txt").read_text().splitlines()
             if line.strip()]
 # What may appear inside the post list or the comments: the skeleton the view builds, nothing else.
-SKELETON = {"li", "div", "a", "span", "p", "form", "textarea", "button", "ol", "section", "h2"}
+SKELETON = {"li", "div", "a", "span", "p", "form", "textarea", "button", "ol", "section", "h2",
+            "article", "time"}
 AUDIT = """(root) => {
   const all = [...document.querySelectorAll(root + " *")];
   return {

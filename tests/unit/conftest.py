@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from backend.write.models import User, init_db, make_engine, make_session_factory
 
-WRITES = {"set", "hset", "hincrby", "zadd", "zrem", "zremrangebyrank", "sadd", "srem", "rpush",
+WRITES = {"set", "hset", "hincrby", "zadd", "zincrby", "zrem", "zremrangebyrank", "sadd", "srem", "rpush",
           "delete", "eval"}
 
 
@@ -40,6 +40,9 @@ class MemoryRedis:
     def get(self, key):
         return self.data.get(key)
 
+    def exists(self, *keys):
+        return sum(k in self.data for k in keys)
+
     def delete(self, *keys):
         return sum(self.data.pop(k, None) is not None for k in keys)
 
@@ -60,6 +63,11 @@ class MemoryRedis:
 
     def zadd(self, key, mapping):
         self._get(key, dict).update({_enc(m): float(s) for m, s in mapping.items()})
+
+    def zincrby(self, key, amount, member):
+        z = self._get(key, dict)
+        z[_enc(member)] = z.get(_enc(member), 0.0) + amount
+        return z[_enc(member)]
 
     def zrem(self, key, *members):
         z = self.data.get(key, {})
