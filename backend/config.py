@@ -115,6 +115,8 @@ class ProdConfig:
     async_mode: str = "gevent"
     connections: int = 4000  # gevent: concurrent connections per web process
     threads: int = 200       # threading: gunicorn threads per web process (one per websocket)
+    start_secs: int = 10     # a child must stay up this long to count as started (gunicorn alone
+                             # retries a busy port for ~5 s before it gives up)
     start_retries: int = 10
     run_dir: str = str(INSTANCE / "run")
 
@@ -127,5 +129,6 @@ class ProdConfig:
                    async_mode=env.get("RIPPLE_ASYNC_MODE", cls.async_mode),
                    connections=int(env.get("WEB_CONNECTIONS", cls.connections)),
                    threads=int(env.get("WEB_THREADS", cls.threads)),
+                   start_secs=int(env.get("RIPPLE_START_SECS", cls.start_secs)),
                    start_retries=int(env.get("RIPPLE_START_RETRIES", cls.start_retries)),
                    run_dir=env.get("RIPPLE_RUN_DIR", cls.run_dir))

@@ -9,9 +9,10 @@ running by supervisord.
      balancer in front, or websocket-only clients). gevent by default (monkey-patched by gunicorn
      before the app is imported), or with RIPPLE_ASYNC_MODE=threading `gthread`.
    - RQ_WORKERS command workers (`python -m worker`, SimpleWorker: no fork per job).
-   A child that exits is restarted. One that dies within START_SECS of starting is retried after
-   1 s, 2 s, 3 s, ... (supervisord's backoff); after RIPPLE_START_RETRIES such failures in a row
-   it is FATAL and the whole launcher stops with exit status 1, so systemd or the platform sees it.
+   A child that exits is restarted. One that dies within RIPPLE_START_SECS (10) of starting is
+   retried after 1 s, 2 s, 3 s, ... (supervisord's backoff); after RIPPLE_START_RETRIES such failures
+   in a row it is FATAL and the whole launcher stops with exit status 1, so systemd or the
+   platform sees it.
    SIGTERM/SIGINT (passed on to supervisord) stop every child (workers finish their current job);
    then this process exits 0.
    `supervisorctl -c $RIPPLE_RUN_DIR/supervisord.conf status` shows the processes.
@@ -27,9 +28,7 @@ from pathlib import Path
 
 from backend.config import ROOT, Config, ProdConfig
 
-START_SECS = 10       # a child must stay up this long to count as started (gunicorn alone
-                      # retries a busy port for ~5 s before it gives up)
-STOP_TIMEOUT_S = 15   # then SIGKILL
+STOP_TIMEOUT_S = 15  # then SIGKILL
 
 
 def web_command(prod: ProdConfig, port: int) -> list[str]:
@@ -59,7 +58,8 @@ def _conf_value(text: str) -> str:
 def supervisord_config(prod: ProdConfig, run_dir: Path) -> configparser.ConfigParser:
     conf = configparser.ConfigParser(interpolation=None)
     sock = _conf_value(str(run_dir / "supervisor.sock"))
-    conf["supervisord"] = {"nodaemon": "true", "logfile": _conf_value(str(run_dir / "supervisord.log")),
+    conf["supervisord"] = {"nodaemon": "true",
+                           "logfile": _conf_value(str(run_dir / "supervisord.log")),
                            "pidfile": _conf_value(str(run_dir / "supervisord.pid")),
                            "directory": _conf_value(str(ROOT))}
     conf["unix_http_server"] = {"file": sock, "chmod": "0700"}
@@ -69,7 +69,7 @@ def supervisord_config(prod: ProdConfig, run_dir: Path) -> configparser.ConfigPa
     for name, args in programs(prod).items():
         conf[f"program:{name}"] = {
             "command": _conf_value(shlex.join(args)), "directory": _conf_value(str(ROOT)),
-            "autorestart": "true", "startsecs": str(START_SECS),
+            "autorestart": "true", "startsecs": str(prod.start_secs),
             "startretries": str(prod.start_retries), "stopsignal": "TERM",
             "stopwaitsecs": str(STOP_TIMEOUT_S), "killasgroup": "true",
             "redirect_stderr": "true", "stdout_logfile": "/dev/stdout",

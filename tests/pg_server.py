@@ -67,13 +67,18 @@ class PgServer:
     """initdb + postgres on a free port, as an unprivileged user; stop() removes everything."""
 
     def __init__(self):
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="ripple-pg-"))
-        self.proc = None
+        self.port, self.proc = free_port(), None
         self.uid = self.gid = None
         if os.geteuid() == 0:
-            entry = pwd.getpwnam("postgres")
+            try:
+                entry = pwd.getpwnam("postgres")
+            except KeyError:
+                raise RuntimeError("as root, the throw-away PostgreSQL runs as the `postgres` user, "
+                                   "which Debian's postgresql package creates") from None
             self.uid, self.gid = entry.pw_uid, entry.pw_gid
+        # as root: under /tmp, which `postgres` can reach (a root-only TMPDIR it could not)
+        self.dir = Path(tempfile.mkdtemp(prefix="ripple-pg-", dir="/tmp" if self.uid else None))
+        if self.uid is not None:
             os.chown(self.dir, self.uid, self.gid)
 
     @property

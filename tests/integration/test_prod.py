@@ -89,13 +89,14 @@ def test_prod_migrates_restarts_a_killed_child_and_stops_cleanly(redis_url, tmp_
 
 
 def test_a_child_that_cannot_start_is_retried_then_prod_stops_with_an_error(redis_url, tmp_path):
-    env = prod_env(redis_url, tmp_path, RIPPLE_START_RETRIES=1)
+    # a failed start is one within 60 s, so that a slow gunicorn on a loaded machine still counts
+    env = prod_env(redis_url, tmp_path, RIPPLE_START_RETRIES=1, RIPPLE_START_SECS=60)
     with socket.socket() as taken:  # the web process's port is busy: gunicorn cannot bind
         taken.bind(("127.0.0.1", int(env["WEB_PORT"])))
         taken.listen()
         prod = Proc([PYTHON, "-m", "backend.prod"], env, tmp_path / "prod.log").start()
         try:
-            assert prod.proc.wait(90) == 1
+            assert prod.proc.wait(180) == 1
         finally:
             prod.stop()
     log = (tmp_path / "prod.log").read_text()

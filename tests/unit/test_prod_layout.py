@@ -2,11 +2,11 @@
 from pathlib import Path
 
 from backend.config import ProdConfig
-from backend.prod import START_SECS, STOP_TIMEOUT_S, supervisord_config
+from backend.prod import STOP_TIMEOUT_S, supervisord_config
 
 
 def test_one_program_per_web_port_and_per_worker_restarted_with_backoff():
-    prod = ProdConfig(port=8000, web_processes=2, rq_workers=3, start_retries=7)
+    prod = ProdConfig(port=8000, web_processes=2, rq_workers=3, start_secs=12, start_retries=7)
     conf = supervisord_config(prod, Path("/run/ripple"))
     programs = [s.split(":", 1)[1] for s in conf.sections() if s.startswith("program:")]
     assert programs == ["web-8000", "web-8001", "worker-0", "worker-1", "worker-2"]
@@ -16,7 +16,7 @@ def test_one_program_per_web_port_and_per_worker_restarted_with_backoff():
     for name in programs:
         section = conf[f"program:{name}"]
         assert section["autorestart"] == "true"
-        assert (section["startsecs"], section["startretries"]) == (str(START_SECS), "7")
+        assert (section["startsecs"], section["startretries"]) == ("12", "7")
         assert (section["stopsignal"], section["stopwaitsecs"]) == ("TERM", str(STOP_TIMEOUT_S))
     assert conf["eventlistener:fatal"]["events"] == "PROCESS_STATE_FATAL"
     assert conf["supervisord"]["nodaemon"] == "true"
