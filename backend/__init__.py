@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import cli
 
-from backend.web import api, auth_api, health, openapi, pages, ratelimit, realtime
+from backend.web import api, auth_api, health, openapi, pages, ratelimit, realtime, system_api
 from backend.config import Config
 from backend.web.http import ApiError, check_origin, error_response
 from backend.read.queries import NotFound
@@ -44,6 +44,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(system_api.bp)
     ratelimit.init(app, config)
     cli.register(app)
     app.before_request(_guard)

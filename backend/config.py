@@ -54,6 +54,11 @@ class Config:
     ratelimit_login: str = "25 per 5 minutes"
     ratelimit_signup: str = "5 per 30 minutes"
     testing: bool = False
+    # Demo mode (RIPPLE_DEMO=1, on under `./ripple run`): the inspector's demo controls, guest
+    # accounts; the crowd (RIPPLE_CROWD=1) is simulated members acting through the command path.
+    demo: bool = False
+    crowd: bool = False
+    ratelimit_demo: str = "20 per minute"
 
     @classmethod
     def from_env(cls, **overrides) -> "Config":
@@ -73,6 +78,9 @@ class Config:
             ratelimit_commands=env.get("RIPPLE_LIMIT_COMMANDS", cls.ratelimit_commands),
             ratelimit_login=env.get("RIPPLE_LIMIT_LOGIN", cls.ratelimit_login),
             ratelimit_signup=env.get("RIPPLE_LIMIT_SIGNUP", cls.ratelimit_signup),
+            demo=env.get("RIPPLE_DEMO", "0") == "1",
+            crowd=env.get("RIPPLE_CROWD", "0") == "1",
+            ratelimit_demo=env.get("RIPPLE_LIMIT_DEMO", cls.ratelimit_demo),
         )
         values.update(overrides)
         return cls(**values)

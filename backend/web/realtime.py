@@ -7,7 +7,7 @@ import re
 from flask import request, session
 from flask_socketio import SocketIO, join_room, leave_room
 
-VIEW_ROOM = re.compile(r"^(timeline|profile:[a-z0-9_]{3,20}|post:\d{1,15})$")
+VIEW_ROOM = re.compile(r"^(inspector|timeline|profile:[a-z0-9_]{3,20}|post:\d{1,15})$")
 
 
 def make_socketio(app, config) -> SocketIO:
