@@ -22,12 +22,13 @@ def _demo_fields() -> dict:
     """Demo mode, guest or not, and the banner every page shows while a demo control is active."""
     svc = services()
     if not svc.config.demo:
-        return {"demo": False, "guest": False, "banner": None}
+        return {"demo": False, "guest": False, "banner": None, "crowd_default": False}
     try:
         banner = banner_of(demo_state(svc.redis, svc.config), svc.config)
     except Exception:  # noqa: BLE001 -- Redis away: the page still renders, without a banner
         banner = None
-    return {"demo": True, "guest": bool(session.get("guest")), "banner": banner}
+    return {"demo": True, "guest": bool(session.get("guest")), "banner": banner,
+            "crowd_default": bool(svc.config.crowd)}
 
 
 @bp.get("/")

@@ -5,6 +5,8 @@ import { Commands } from "./commands.js";
 import { h, setText, show } from "./dom.js";
 import { authForm, commentsSection, composer, emptyFeed, followList, profileHeader,
          refreshComments, refreshProfile } from "./pages.js";
+import { Inspector } from "./inspector.js";
+import { landing } from "./landing.js";
 import { PAGE_API, connectSocket } from "./socket.js";
 import { Store } from "./store.js";
 import { itemOf, renderList } from "./view.js";
@@ -13,7 +15,9 @@ const initial = JSON.parse(document.getElementById("initial-state").textContent)
 const main = document.getElementById("main");
 const store = new Store(initial);
 const commands = new Commands(store);
-window.ripple = { store, commands }; // for the curious (and the e2e tests): inspect the state
+const inspector = store.me ? new Inspector(store, { demo: initial.demo, guest: initial.guest,
+  crowdDefault: initial.crowd_default }) : null;
+window.ripple = { store, commands, inspector }; // for the curious (and the e2e tests)
 
 const ownProfile = initial.page !== "profile" || initial.data.user?.handle === initial.me;
 if (ownProfile) document.querySelector(`[data-nav="${initial.page}"]`)?.classList.add("active");
@@ -31,6 +35,8 @@ if (AUTH_PAGES[initial.page]) {
     if (res.status === 429) return `Too many attempts: try again in ${res.retryAfter || 60} s.`;
     return res.error.message;
   }));
+} else if (initial.page === "landing") {
+  main.append(landing(initial));
 } else if (initial.page === "follows") {
   main.append(followList(initial.data));
 } else if (initial.page === "notfound") {
@@ -97,7 +103,7 @@ function startFeedPage() {
       show(dot, true);
       setText(dot, up ? "live" : "reconnecting…");
       dot.classList.toggle("down", !up);
-    });
+    }, inspector);
     commands.resendAll();
     commands.startWatchdog();
   }

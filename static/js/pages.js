@@ -1,6 +1,7 @@
 // pages.js — the page layouts around the post list: composer, profile header, post page with
 // comments, empty states, and the login/sign-up forms. Built once; `refresh` updates them.
 import { ago, h, setText, show } from "./dom.js";
+import { commandLabel } from "./stages.js";
 
 export const CQRS_NOTE = "Your post shows here at once. Others see it a moment later, when the "
   + "read side has it (that is CQRS: writes and reads travel separately).";
@@ -35,7 +36,8 @@ export function profileHeader(store, onFollow) {
     h("p", { class: "counts" },
       h("span", { class: "posts" }), " · ",
       h("a", { class: "followers" }), " · ", h("a", { class: "following" })),
-    h("button", { type: "button", class: "follow", hidden: true }));
+    h("button", { type: "button", class: "follow", hidden: true }),
+    h("span", { class: "status", role: "status" }));
   el.querySelector(".follow").addEventListener("click", () => onFollow(store.data.user.handle));
   return el;
 }
@@ -54,6 +56,11 @@ export function refreshProfile(el, store) {
   setText(btn, u.followed_by_me ? "Following" : "Follow");
   btn.classList.toggle("on", !!u.followed_by_me);
   btn.classList.toggle("pending", !!u.followPending);
+  const label = store.followStatus(u.handle);
+  const status = el.querySelector(".status");
+  setText(status, label?.text || "");
+  status.className = `status ${label?.cls || ""}`.trim();
+  status.dataset.commandId = label?.command_id || "";
 }
 
 export function commentsSection(onComment) {
@@ -80,15 +87,18 @@ export function refreshComments(section, store, me) {
   const count = store.posts.get(postId)?.comments;
   setText(section.querySelector("h2"), count === undefined ? "Comments" : `Comments (${count})`);
   ol.replaceChildren(
-    ...store.comments.map((c) => h("li", { class: "comment", "data-comment-id": c.id },
-      h("a", { class: "author", href: `/users/${c.author}`, text: `@${c.author}` }),
-      h("span", { class: "time", text: ` · ${ago(c.created_at)}` }),
-      h("p", { class: "body", text: c.body }))),
+    ...store.comments.map((c) => {
+      const done = store.doneLabel(`comment:${c.id}`);
+      return h("li", { class: "comment", "data-comment-id": c.id, "data-command-id": done?.command_id },
+        h("a", { class: "author", href: `/users/${c.author}`, text: `@${c.author}` }),
+        h("span", { class: "time", text: ` · ${ago(c.created_at)}` }),
+        h("p", { class: "body", text: c.body }),
+        done ? h("div", { class: `status ${done.cls}`, role: "status", text: done.text }) : null);
+    }),
     ...drafts.map((c) => h("li", { class: `comment ${c.state}`, "data-command-id": c.command_id },
       h("span", { class: "author", text: `@${me}` }),
       h("p", { class: "body", text: c.payload.body }),
-      h("div", { class: `status${c.state === "failed" ? " error" : ""}`, role: "status",
-        text: c.state === "pending" ? "sending…" : `Not posted: ${c.error?.message}` }),
+      h("div", { class: `status ${commandLabel(c).cls}`, role: "status", text: commandLabel(c).text }),
       c.state === "failed" ? h("div", { class: "actions" },
         h("button", { type: "button", class: "retry", "data-command": c.command_id, text: "Retry" }),
         h("button", { type: "button", class: "link discard", "data-command": c.command_id,

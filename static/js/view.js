@@ -1,6 +1,7 @@
 // view.js — renders post lists from the store. Each item keeps its DOM node for its whole life
 // (keyed by the command that created it, or by post id), so pending -> confirmed never flickers.
 import { ago, h, reconcile, setText, show } from "./dom.js";
+import { commandLabel } from "./stages.js";
 
 const nodes = new Map(); // key -> <li>
 
@@ -45,17 +46,10 @@ function fill(li, item, store) {
   setText(q(".body"), post.body);
 
   const status = q(".status");
-  let text = "";
-  if (draft && draft.state === "pending") text = "sending…";
-  else if (draft) text = `Not posted: ${draft.error?.message || "failed"}`;
-  else if (item.deleting) text = "deleting…";
-  else if (post.editState === "pending") text = "saving edit…";
-  else if (post.editState === "failed") text = `Edit not saved: ${post.editError?.message}`;
-  else if (post.deleteError) text = `Not deleted: ${post.deleteError.message}`;
-  else if (post.elapsed !== undefined) text = `visible to everyone · ${post.elapsed} ms`;
-  setText(status, text);
-  status.className = `status${(draft && draft.state === "failed") || post.editState === "failed"
-    || post.deleteError ? " error" : ""}`;
+  const label = draft ? commandLabel(draft) : store.postStatus(post.id); // stages.js
+  setText(status, label?.text || "");
+  status.className = `status ${label?.cls || ""}`.trim();
+  status.dataset.commandId = label?.command_id || draft?.command_id || "";
 
   const like = q(".like");
   show(like, !!post.id);
