@@ -9,7 +9,7 @@ from backend.read.system import banner_of, demo_state
 from backend.web.http import current_user, paged, read_side, services
 
 bp = Blueprint("pages", __name__)
-VENDOR = Path(__file__).resolve().parent.parent / "node_modules"
+VENDOR = Path(__file__).resolve().parents[2] / "node_modules"
 VENDOR_FILES = {"socket.io.esm.min.js": "socket.io-client/dist"}
 
 
