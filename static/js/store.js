@@ -83,7 +83,9 @@ export class Store {
       && c.type !== "create_comment").sort((a, b) => a.sentAt - b.sentAt);
     const last = cmds.pop();
     if (last) return { ...commandLabel(last), command_id: last.command_id };
-    return this.doneLabel(`post:${id}`);
+    const done = this.doneLabel(`post:${id}`);
+    if (done || !this.elapsed.has(id)) return done;
+    return { ...stageLabel("create_post", "visible", this.elapsed.get(id)), command_id: this.origin.get(id) };
   }
 
   /** The follow button's status line on a profile: the latest follow/unfollow's stage. */

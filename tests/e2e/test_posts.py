@@ -19,7 +19,7 @@ def test_post_is_pending_until_the_worker_runs_then_confirmed(user_page, stack):
     page.click("#post-button")
     item = page.locator("li.post", has_text="held back, still shown")
     expect(item).to_have_class("post pending")
-    expect(item.locator(".status")).to_have_text("sending…")
+    expect(item.locator(".status")).to_have_text("accepted · waiting in the queue")  # 202, queued
     expect(page.locator("#composer-body")).to_have_value("")
     page.wait_for_timeout(500)
     expect(item).to_have_class("post pending")  # nothing confirms it without the worker
@@ -98,7 +98,7 @@ def test_duplicate_post_rolls_back_with_retry_and_discard(user_page):
 
     submit(page, first)
     failed = page.locator("li.post.failed", has_text=first)
-    expect(failed.locator(".status")).to_have_text("Not posted: You already posted that.",
+    expect(failed.locator(".status")).to_have_text("rejected: You already posted that.",
                                                    timeout=15000)
     expect(failed.locator(".body")).to_have_text(first)  # the text is never lost
     expect(failed.locator("button.retry")).to_be_visible()
@@ -107,7 +107,7 @@ def test_duplicate_post_rolls_back_with_retry_and_discard(user_page):
     failed.locator("button.retry").click()  # nothing changed: it fails again, visibly
     expect(page.locator("li.post.pending", has_text=first)).to_have_count(0, timeout=15000)
     expect(failed).to_have_count(1)
-    expect(failed.locator(".status")).to_have_text("Not posted: You already posted that.")
+    expect(failed.locator(".status")).to_have_text("rejected: You already posted that.")
 
     between = unique("something else")  # the situation changes: the previous post differs now
     expect(submit(page, between).locator(".status")).to_have_text(CONFIRMED, timeout=15000)
@@ -142,8 +142,8 @@ def test_reload_while_pending_ends_with_one_confirmed_post(user_page, stack):
         page.reload()
     assert sent.value.post_data_json["command_id"] == saved["command_id"]  # re-sent, same id
     item = page.locator("li.post", has_text=body)
-    expect(item).to_have_class("post pending")  # from localStorage, before any answer
-    expect(item.locator(".status")).to_have_text("sending…")
+    expect(item).to_have_class("post pending")  # from localStorage, with the stage it had reached
+    expect(item.locator(".status")).to_have_text("accepted · waiting in the queue")
     assert [c["command_id"] for c in pending_in_storage(page)] == [saved["command_id"]]
 
     stack.start_worker()
