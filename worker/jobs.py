@@ -4,7 +4,6 @@ Safe to run any number of times for the same command (RQ redelivery, retries, tw
 processed_commands row, written in the same transaction as the effects, turns a second run into
 "look up the recorded outcome, make sure it is projected, notify again".
 """
-import json
 import logging
 import time
 
@@ -12,21 +11,20 @@ from rq import get_current_job
 from sqlalchemy import insert, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from backend.write.command_queue import (DOORBELL, RESCUE_LIMIT, depth, done, queued_key, rescues, ring,
+from backend.write.command_queue import (DOORBELL, RESCUE_LIMIT, depth, done, rescues, ring,
                                    take)
 from backend.write.commands import Command
 from backend.config import Config
 from backend.write.handlers import HANDLERS, Rejected
-from backend.read.notifications import messages_for_event, outcome_message
-from backend.read.projections import command_key
+from backend.read.notifications import messages_for_event, outcome_message, saved_message
 from backend.services import build_services
 from backend.write.models import Event, ProcessedCommand, lock_log, set_log_head
+from worker import outcomes
 from worker.emitter import batched, make_emitter
 
 log = logging.getLogger("ripple.worker")
-COMMAND_STATUS_TTL_S = 7 * 24 * 3600
 DRAIN_S = 5.0  # a drain job hands over to a fresh one after this long (well inside the job timeout)
-STATUS_FIELDS = ("command_id", "author", "status", "result", "error", "last_seq")
+STATUS_FIELDS = ("command_id", "type", "author", "status", "result", "error", "last_seq")
 # The outcome of a command given up on: its batch failed for good more than RESCUE_LIMIT times.
 NOT_APPLIED = {"code": "not_applied",
                "message": "The server could not save this. Nothing was changed; please try again."}
@@ -87,6 +85,7 @@ def handle_commands(envelopes: list[dict], ctx: WorkerContext) -> list[str]:
     A command that crashed (a bug, not a rule) is re-raised at the end, after its batch-mates are
     done, so RQ retries the job (the others are then harmless re-runs).
     """
+    taken_at = outcomes.now_ms()
     unique: dict[str, dict] = {}
     for env in envelopes:  # the same command twice in one job (a quick re-send): once
         unique.setdefault(env["command_id"], env)
@@ -97,18 +96,49 @@ def handle_commands(envelopes: list[dict], ctx: WorkerContext) -> list[str]:
         log.error("command %s came back from failed batches %d times: recording it as not "
                   "applied (unless it already was)", command_id, RESCUE_LIMIT + 1)
     applied, fresh, crash = apply_commands([command_of(e) for e in envelopes], svc, give_up)
+    committed_at = outcomes.now_ms()
+    settled = [e for e in envelopes if e["command_id"] in applied]  # all but crashed ones
+    timings = {e["command_id"]: outcomes.stamp(outcomes.start_timings(e, taken_at), "committed_at",
+                                               committed_at) for e in settled}
+    saved(ctx, settled, applied, timings)
     last = max((s["last_seq"] for s, _ in applied.values()), default=0)
     version = (svc.projector.project_until(last, events=fresh)
                if last else svc.projector.checkpoint() or 0)
-    settled = [e for e in envelopes if e["command_id"] in applied]  # all but crashed ones
-    record_statuses(svc.redis, [applied[e["command_id"]][0] for e in settled])
+    projected_at = outcomes.now_ms()
+    for cid in timings:
+        timings[cid] = outcomes.stamp(outcomes.stamp(timings[cid], "projected_at", projected_at),
+                                      "notified_at")
+    outcomes.record(svc.redis, [(applied[e["command_id"]][0], applied[e["command_id"]][0]["status"],
+                                 timings[e["command_id"]] if _ok(applied, e) else None, None)
+                                for e in settled])
     with batched(ctx.emitter):
         for env in settled:
             status, events = applied[env["command_id"]]
-            notify(ctx.emitter, svc.redis, env, status, events, version)
+            notify(ctx.emitter, svc.redis, env, status, events, version, timings[env["command_id"]])
     if crash is not None:
         raise crash
     return [applied[e["command_id"]][0]["status"] for e in envelopes]
+
+
+def _ok(applied: dict, env: dict) -> bool:
+    return applied[env["command_id"]][0]["status"] == "succeeded"
+
+
+def saved(ctx, settled: list[dict], applied: dict, timings: dict) -> None:
+    """Right after the commit, before projection: record each outcome (`saved`, or `failed` for a
+    rejection: final) and tell the author's tabs alone that it is saved (command_saved)."""
+    entries = []
+    for env in settled:
+        status = applied[env["command_id"]][0]
+        ok = status["status"] == "succeeded"
+        entries.append((status, "saved" if ok else "failed", timings[env["command_id"]] if ok else None,
+                        status["last_seq"] if ok else None))
+    outcomes.record(ctx.services.redis, entries)
+    with batched(ctx.emitter):
+        for (status, stage, timing, seq), env in zip(entries, settled):
+            if stage == "saved":
+                name, payload, rooms = saved_message(env, seq, timing)
+                ctx.emitter.emit(name, payload, to=rooms)
 
 
 TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)  # DB gone or busy: retry the whole job
@@ -209,24 +239,11 @@ def _outcome_row(cmd: Command, status: str, result=None, error=None, last_seq: i
             "result": result, "error": error, "last_seq": last_seq, "created_at": time.time()}
 
 
-def record_statuses(r, statuses: list[dict]) -> None:
-    """The command-outcome read model behind GET /api/commands/<id>; the commands leave the queue."""
-    with r.pipeline() as p:
-        for status in statuses:
-            fields = {"status": status["status"], "author": status["author"]}
-            for key in ("result", "error"):
-                if status.get(key) is not None:
-                    fields[key] = json.dumps(status[key])
-            p.hset(command_key(status["command_id"]), mapping=fields)
-            p.expire(command_key(status["command_id"]), COMMAND_STATUS_TTL_S)
-            p.delete(queued_key(status["command_id"]))
-        p.execute()
-
-
-def notify(emitter, r, envelope: dict, status: dict, events: list[dict], version: int) -> None:
+def notify(emitter, r, envelope: dict, status: dict, events: list[dict], version: int,
+           timings: dict | None = None) -> None:
     """Emit through the Socket.IO message queue -- only ever after the read side holds the change."""
     for ev in events:
         for name, payload, rooms in messages_for_event(ev, r):
             emitter.emit(name, payload, to=rooms)
-    name, payload, rooms = outcome_message(envelope, status, version)
+    name, payload, rooms = outcome_message(envelope, status, version, timings)
     emitter.emit(name, payload, to=rooms)

@@ -43,11 +43,20 @@ def messages_for_event(ev: dict, r) -> list[tuple[str, dict, list[str]]]:
     return []
 
 
-def outcome_message(command: dict, status: dict, version: int) -> tuple[str, dict, list[str]]:
-    """The author-only confirmation (command_succeeded) or rejection (command_failed)."""
+def saved_message(command: dict, seq: int, timings: dict) -> tuple[str, dict, list[str]]:
+    """The author-only "committed to the write DB, not yet visible to others" (command_saved)."""
+    return ("command_saved", {"command_id": command["command_id"], "type": command["type"],
+                              "seq": seq, "timings": timings}, [f"user:{command['author']}"])
+
+
+def outcome_message(command: dict, status: dict, version: int,
+                    timings: dict | None = None) -> tuple[str, dict, list[str]]:
+    """The author-only confirmation (command_succeeded, with the stages' `timings`) or rejection
+    (command_failed)."""
     room = [f"user:{command['author']}"]
     if status["status"] == "failed":
         return ("command_failed", {"command_id": command["command_id"], "type": command["type"],
                                    "error": status["error"]}, room)
     return ("command_succeeded", {"command_id": command["command_id"], "type": command["type"],
-                                  "result": status.get("result"), "version": version}, room)
+                                  "result": status.get("result"), "version": version,
+                                  "timings": timings}, room)

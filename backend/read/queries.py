@@ -131,7 +131,7 @@ def parse_command_status(command_id: str, raw: dict) -> dict | None:
     if not raw:
         return None
     status = {"command_id": command_id, "status": raw["status"], "author": raw.get("author")}
-    for key in ("result", "error"):
+    for key in ("result", "error", "timings"):
         if raw.get(key):
             status[key] = json.loads(raw[key])
     return status

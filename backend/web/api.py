@@ -3,6 +3,8 @@
 POST /api/commands only validates and queues (backend/command_queue): no SQL, no read-model write.
 Every GET reads Redis.
 """
+import time
+
 from flask import Blueprint, jsonify
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -58,14 +60,15 @@ def submit_command():
     except ValidationError as err:
         raise ApiError(400, err.code, err.message, err.field)
     svc, queued = services(), {"command_id": cmd.command_id, "status": "queued"}
-    kind, value = submit(svc.queue, svc.redis, cmd.envelope(), command_key(cmd.command_id),
+    envelope = cmd.envelope() | {"accepted_at": time.time() * 1000}  # the first stage's time (ms)
+    kind, value = submit(svc.queue, svc.redis, envelope, command_key(cmd.command_id),
                          svc.config.job_timeout_s)
     if kind == "put":  # the usual case: new, now in the inbox
         return jsonify(queued), 202
     outcome, marker = (value, None) if kind == "recorded" else (None, value)
     known = _known(cmd.command_id, cmd.author, outcome, marker)
     if known is None:  # its job failed for good: queue it again (re-running a command is harmless)
-        put_commands(svc.queue, svc.redis, [cmd.envelope()], svc.config.job_timeout_s)
+        put_commands(svc.queue, svc.redis, [envelope], svc.config.job_timeout_s)
         known = queued
     return jsonify(known), 202
 

@@ -1,15 +1,15 @@
 """Blueprint: the HTML pages. Each renders one shell with its initial state from the read models
 (as inert JSON); the ES modules in static/js render it and keep it live. No SQL here."""
-from pathlib import Path
 
 from flask import Blueprint, abort, render_template, send_from_directory, session
 
+from backend.config import ROOT
 from backend.read import queries
 from backend.read.system import banner_of, demo_state
 from backend.web.http import current_user, paged, read_side, services
 
 bp = Blueprint("pages", __name__)
-VENDOR = Path(__file__).resolve().parents[2] / "node_modules"
+VENDOR = ROOT / "node_modules"
 VENDOR_FILES = {"socket.io.esm.min.js": "socket.io-client/dist"}
 
 

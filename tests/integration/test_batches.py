@@ -10,7 +10,7 @@ from backend.write.command_queue import (DOORBELL, INBOX, KEEP_S, RESCUE_LIMIT, 
                                    put_commands, queued_in, rescue, stranded, take, taken_key)
 from backend.write.handlers import HANDLERS
 from tests.integration.test_social import Net, _assert_counters_match_the_write_db, _random_command
-from tests.support import read_models_snapshot
+from tests.support import read_models_snapshot, wait_for
 from worker import jobs
 
 
@@ -276,3 +276,36 @@ def test_a_command_back_from_failed_batches_too_often_is_recorded_not_applied(ap
         == [(poison["command_id"], "not_applied", ["user:ann"])]
     cmd = {k: poison[k] for k in ("command_id", "type", "payload")}  # the tab re-sends it: answered
     assert net.clients["ann"].post("/api/commands", json=cmd).get_json()["status"] == "failed"
+
+
+def test_a_saved_command_is_reported_saved_until_it_is_projected(app, services, worker_context):
+    """The `saved` stage is recorded at commit time, before projection: a poll sees it while the
+    read side is held (here: another projector holds the lock), and command_saved has gone out."""
+    import json as _json
+
+    import redis
+
+    from backend.read.projections import LOCK
+    net = Net(app, None, "ann")
+    sub = redis.Redis.from_url(services.config.redis_url).pubsub(ignore_subscribe_messages=True)
+    sub.subscribe(services.config.socketio_channel)
+    assert sub.get_message(timeout=1) is None
+    env = envelope("ann", "create_post", {"body": "held"})
+    services.redis.set(LOCK, "someone-else", ex=30)
+    runner = threading.Thread(target=jobs.handle_commands, args=([env], worker_context))
+    runner.start()
+    client = net.clients["ann"]
+    status = wait_for(lambda: (lambda s: s if s["status"] == "saved" else None)(
+        client.get(f"/api/commands/{env['command_id']}").get_json()), what="saved")
+    assert set(status["timings"]) == {"accepted_at", "taken_at", "committed_at"}
+    msg = _json.loads(sub.get_message(timeout=5)["data"])
+    assert (msg["event"], msg["room"]) == ("command_saved", ["user:ann"])
+    assert msg["data"][0]["command_id"] == env["command_id"]
+    assert queries.timeline(services.redis)["posts"] == []  # not projected yet
+    services.redis.delete(LOCK)
+    runner.join(30)
+    status = client.get(f"/api/commands/{env['command_id']}").get_json()
+    assert status["status"] == "succeeded" and len(status["timings"]) == 5
+    heard = [_json.loads(sub.get_message(timeout=5)["data"])["event"] for _ in range(2)]
+    assert heard == ["post_created", "command_succeeded"]
+    sub.close()

@@ -247,3 +247,34 @@ def test_timeline_pagination_and_404s(live):
                      "invalid_parameter", field)
     assert_error(requests.get(f"{base}/api/users/nobody_here", timeout=10), 404, "user_not_found")
     assert_error(requests.get(f"{base}/api/posts/987654321", timeout=10), 404, "post_not_found")
+
+
+# ---- staged confirmations (issue 13 §1) ------------------------------------------------------------
+
+STAGES = ["accepted_at", "taken_at", "committed_at", "projected_at", "notified_at"]
+
+
+def test_command_saved_then_succeeded_reach_the_author_alone_with_ordered_timings(live, listeners):
+    base = live.base
+    alice, bob = signup(base), signup(base)
+    la = listeners(base, alice, rooms=["timeline"])
+    lb = listeners(base, bob, rooms=["timeline", f"profile:{alice.handle}"])
+    cid = post(base, alice, "staged")
+    done = la.wait("command_succeeded", cid)
+    saved = la.wait("command_saved", cid)
+    names = [e for e, d in la.messages if (d or {}).get("command_id") == cid]
+    assert names.index("command_saved") < names.index("post_created") < names.index(
+        "command_succeeded")
+    assert set(saved) == {"command_id", "type", "seq", "timings"}
+    assert saved["type"] == "create_post" and saved["seq"] == done["version"]
+    assert list(saved["timings"]) == STAGES[:3]
+    assert list(done["timings"]) == STAGES
+    assert {k: done["timings"][k] for k in STAGES[:3]} == saved["timings"]
+    values = [done["timings"][k] for k in STAGES]
+    assert values == sorted(values) and all(isinstance(v, float) for v in values)
+    assert abs(values[0] / 1000 - __import__("time").time()) < 60  # epoch ms
+    assert set(done) == {"command_id", "type", "result", "version", "timings"}
+    status = outcome(base, alice, cid)
+    assert status["status"] == "succeeded" and status["timings"] == done["timings"]
+    lb.wait("post_created", cid)
+    assert lb.of("command_saved") == [] and lb.of("command_succeeded") == []

@@ -221,7 +221,10 @@ def test_each_tab_hears_only_what_concerns_it(services, run_worker, database_url
         for h, cid in last.items():
             wait_for(lambda h=h, cid=cid: any(d.get("command_id") == cid for _, d in heard[h]),
                      timeout=15, what=f"{h}'s last message")
-        names = {h: [e for e, _ in got] for h, got in heard.items()}
+        names = {h: [e for e, _ in got if e != "command_saved"] for h, got in heard.items()}
+        # command_saved (issue 13): each author's own commands that committed, nobody else's
+        assert {h: len([e for e, _ in got if e == "command_saved"]) for h, got in heard.items()} \
+            == {"alice": 3, "carol": 2, "dave": 1}
         assert names["alice"] == ["post_created", "comment_created", "command_succeeded",
                                   "post_liked", "command_succeeded", "command_succeeded"]
         # All of these wait in the inbox and are applied as one batch, and the rooms of a message
@@ -231,7 +234,7 @@ def test_each_tab_hears_only_what_concerns_it(services, run_worker, database_url
                                   "command_succeeded", "command_succeeded"]
         assert names["dave"] == ["post_created", "user_followed", "command_failed",
                                  "command_succeeded"]
-        carol = dict(heard["carol"][1:3])
+        carol = dict([m for m in heard["carol"] if m[0] != "command_saved"][1:3])
         assert (carol["comment_created"]["comments"], carol["post_liked"]["likes"]) == (1, 1)
         assert dict(heard["dave"])["user_followed"]["followee_followers"] == 2
     finally:

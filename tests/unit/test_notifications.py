@@ -1,5 +1,5 @@
 """Routing of Socket.IO messages (backend/read/notifications.py): who hears about what."""
-from backend.read.notifications import messages_for_event, outcome_message
+from backend.read.notifications import messages_for_event, outcome_message, saved_message
 from backend.read.projections import followers_key, post_key, user_key
 
 CID = "0b9e7a52-3c1d-4f7e-9a59-2d0c8e4b6f11"
@@ -37,10 +37,20 @@ def test_command_failed_goes_to_its_author_only():
 def test_command_succeeded_goes_to_its_author_only_with_the_version():
     envelope = {"command_id": CID, "type": "create_post", "payload": {"body": "hi"}, "author": "bob"}
     status = {"status": "succeeded", "result": {"post": POST}}
-    name, payload, rooms = outcome_message(envelope, status, 12)
+    timings = {"accepted_at": 1.0, "taken_at": 2.0, "committed_at": 3.0, "projected_at": 4.0,
+               "notified_at": 5.0}
+    name, payload, rooms = outcome_message(envelope, status, 12, timings)
     assert (name, rooms) == ("command_succeeded", ["user:bob"])
     assert payload == {"command_id": CID, "type": "create_post", "result": {"post": POST},
-                       "version": 12}
+                       "version": 12, "timings": timings}
+
+
+def test_command_saved_goes_to_its_author_only_with_seq_and_timings():
+    envelope = {"command_id": CID, "type": "like_post", "payload": {"post_id": 1}, "author": "bob"}
+    timings = {"accepted_at": 1.0, "taken_at": 2.0, "committed_at": 3.0}
+    assert saved_message(envelope, 41, timings) == (
+        "command_saved", {"command_id": CID, "type": "like_post", "seq": 41, "timings": timings},
+        ["user:bob"])
 
 
 def test_edits_and_deletes_reach_every_view_of_the_post(mem):
