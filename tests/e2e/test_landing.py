@@ -48,7 +48,7 @@ def test_first_run_seeds_once_then_landing_guest_and_explore(browser, fresh_stac
     bodies = page.locator("li.post .body").all_text_contents()
     assert len(bodies) >= 10 and all(b.split(" ")[0] in " ".join(seed.OPENERS) for b in bodies)
     page.keyboard.press("i")  # a guest may watch the inspector, not use the controls
-    expect(page.locator("#demo-controls")).to_be_disabled()
+    expect(page.locator("#demo-workers_paused")).to_be_disabled()
     expect(page.locator('#inspector [data-fig="log_head"]')).to_have_text(re.compile(r"^#\d+$"),
                                                                          timeout=LONG)
     assert not errors
