@@ -54,9 +54,9 @@ class Config:
     ratelimit_login: str = "25 per 5 minutes"
     ratelimit_signup: str = "5 per 30 minutes"
     testing: bool = False
-    # Demo mode (RIPPLE_DEMO=1, on under `./ripple run`): the inspector's demo controls, guest
-    # accounts; the crowd (RIPPLE_CROWD=1) is simulated members acting through the command path.
-    demo: bool = False
+    demo: bool = False  # demo controls (backend/demo.py) honoured only when on: RIPPLE_DEMO=1
+    # The crowd (RIPPLE_CROWD=1, on under `./ripple run`): simulated members acting through the
+    # command path, in demo mode only; guests and the inspector's controls are demo mode only too.
     crowd: bool = False
     ratelimit_demo: str = "20 per minute"
 

@@ -19,6 +19,7 @@ from rq.serializers import JSONSerializer
 
 from backend.config import Config
 from worker import crowd, inspector_feed, jobs, recovery
+from worker.projector_loop import ProjectorLoop
 
 MAINTENANCE_INTERVAL_S = 15  # RQ's registry cleanup, and restarting a scheduler that died (default 600)
 RESTART_S = 1.0  # pause before a new RQ worker replaces one that quit on an error
@@ -46,6 +47,7 @@ def main() -> None:
     config = Config.from_env()
     connection = redis.Redis.from_url(config.redis_url)
     ctx = jobs.get_context()  # preload: the DB engine, Redis clients and emitter before the first job
+    ProjectorLoop(ctx.services, ctx.announcer).start()  # follows the log (worker/projector_loop.py)
     os.register_at_fork(after_in_child=functools.partial(_die_with_parent, os.getpid()))
     inspector_feed.start(ctx.services)  # one per instance (Redis locks): the inspector's feed,
     crowd.start(ctx.services)           # and the demo crowd

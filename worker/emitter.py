@@ -4,6 +4,7 @@ A batch of commands sends a few messages per command; BatchedRedisManager publis
 of a batch in one round trip (a pipeline) instead of one PUBLISH each. The web processes receive the
 same messages, in the same order, one by one.
 """
+import threading
 from contextlib import contextmanager
 
 import socketio
@@ -11,24 +12,32 @@ from flask_socketio import SocketIO
 
 
 class BatchedRedisManager(socketio.RedisManager):
+    """Per thread: a worker's drain job and its projector loop (worker/projector_loop.py) batch
+    their own messages independently."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._held: list[str] | None = None
+        self._local = threading.local()
 
     @contextmanager
     def batch(self):
         """Hold every message published inside the block; publish them together at its end."""
-        self._held = []
+        outer = getattr(self._local, "held", None)
+        if outer is not None:  # nested: the outer block publishes
+            yield
+            return
+        self._local.held = []
         try:
             yield
         finally:
-            held, self._held = self._held, None
+            held, self._local.held = self._local.held, None
             if held:
                 self._publish_all(held)
 
     def _publish(self, data):
-        if self._held is not None:
-            self._held.append(self.json.dumps(data))
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            held.append(self.json.dumps(data))
             return None
         return super()._publish(data)
 

@@ -3,6 +3,10 @@
 Correctness does not rest on the lock: each event is applied in its own MULTI/EXEC that WATCHes the
 checkpoint and moves it to the event's seq, so two projectors racing apply every event once. The lock
 only keeps them from doing the same work twice, and keeps a rebuild from being interleaved.
+
+`on_applied(events, checkpoint)`, when set (the worker's announcer), is called by whoever applied
+events, with exactly the events it applied: never for a replay into an empty or foreign Redis (a
+rebuild re-creates history, it announces nothing).
 """
 import time
 
@@ -13,10 +17,11 @@ from backend.read.projections import CHECKPOINT, LOCK, PREFIX, PROJECTIONS, READ
 from backend.write.models import Event, StoreIdentity
 
 BATCH = 500
-KEEP_ON_REBUILD = (PREFIX + "command:", LOCK)
+KEEP_ON_REBUILD = (PREFIX + "command:", LOCK, PREFIX + "demo")  # demo: backend/demo.py
 # A projector killed while holding the lock stalls the others until it expires: keep it short and
 # renew it after every batch (a catch-up of a long log takes many batches).
 LOCK_TTL_S = 5
+RECENT_S = 30  # a replay from scratch announces only the events committed this recently
 
 
 class ProjectionLagging(RuntimeError):
@@ -28,6 +33,7 @@ class Projector:
         self.r, self.session_factory, self.caps = r, session_factory, caps
         self._store_id: str | None = None  # this write DB's identity, read once
         self._store_ok = False             # the read models were seen to mirror this DB
+        self.on_applied = None             # callback(events, checkpoint) for newly applied events
 
     def store_id(self) -> str | None:
         if self._store_id is None:
@@ -92,6 +98,11 @@ class Projector:
             if time.monotonic() > end:
                 raise ProjectionLagging(f"read side at {cp}, needs {seq}")
 
+    def project_fresh(self, events: list[dict]) -> int | None:
+        """Apply just-committed `events` if the read side is right before them (no waiting, no
+        lock): the checkpoint reached, or None when they are left to a projector."""
+        return self._apply_fresh(events)
+
     def rebuild(self) -> int:
         """Drop every read model (not command outcomes) and replay the whole log."""
         lock = self.r.lock(LOCK, timeout=60, blocking_timeout=60)  # renewed per batch
@@ -99,7 +110,7 @@ class Projector:
             raise ProjectionLagging("could not take the projector lock to rebuild")
         try:
             self._drop_read_models()
-            return self._project_all(lock)
+            return self._project_all(lock, announce=False)
         finally:
             lock.release()
 
@@ -109,21 +120,26 @@ class Projector:
         for i in range(0, len(doomed), 1000):
             self.r.delete(*doomed[i:i + 1000])
 
-    def _claim_store(self) -> None:
+    def _claim_store(self) -> bool:
         """Under the lock: make the read models this DB's (a foreign or unlabelled set is dropped
-        and replayed from our log; an empty Redis is simply labelled)."""
+        and replayed from our log; an empty Redis is simply labelled). True if they were ours."""
         sid = self.store_id()
         if sid is None:
-            return
+            return True
         current = self.r.get(STORE)
         if current == sid:
-            return
+            return True
         if current is not None or self.r.exists(CHECKPOINT):
             self._drop_read_models()
         self.r.set(STORE, sid)
+        return False
 
-    def _project_all(self, lock=None) -> int:
-        self._claim_store()
+    def _project_all(self, lock=None, announce: bool = True) -> int:
+        """`announce`: pass what we apply to on_applied -- in a replay into an empty or foreign
+        Redis only the events of the last RECENT_S seconds (a tab may wait for them; the rest
+        is history)."""
+        ours = self._claim_store()
+        since = 0.0 if self.r.exists(CHECKPOINT) and ours else time.time() - RECENT_S
         self.r.setnx(CHECKPOINT, 0)
         while True:
             if lock is not None:
@@ -132,19 +148,30 @@ class Projector:
             with self.session_factory() as session:
                 events = [e.as_dict() for e in session.scalars(
                     select(Event).where(Event.seq > cp).order_by(Event.seq).limit(BATCH))]
-            applied_all = all(self._apply(ev) for ev in events)  # stops at the first miss
+            mine, applied_all = [], True
+            for ev in events:
+                done = self._apply(ev)
+                if done is None:  # the checkpoint is elsewhere: read again from it
+                    applied_all = False
+                    break
+                if done:
+                    mine.append(ev)
+            news = [ev for ev in mine if (ev.get("created_at") or 0) >= since]
+            if news and announce and self.on_applied is not None:
+                self.on_applied(news, mine[-1]["seq"])
             if applied_all and len(events) < BATCH:
                 return int(self.r.get(CHECKPOINT) or 0)
 
-    def _apply(self, ev: dict) -> bool:
-        """Apply one event atomically with the checkpoint. False if the checkpoint is elsewhere."""
+    def _apply(self, ev: dict) -> bool | None:
+        """Apply one event atomically with the checkpoint: True if this call applied it, False if
+        the checkpoint is already past it, None if the checkpoint is before it."""
         with self.r.pipeline(transaction=True) as p:
             while True:
                 try:
                     p.watch(CHECKPOINT)
                     cp = int(p.get(CHECKPOINT) or 0)
                     if cp != ev["seq"] - 1:
-                        return cp >= ev["seq"]
+                        return False if cp >= ev["seq"] else None
                     p.multi()
                     PROJECTIONS[ev["type"]](ev["data"], ev, self.r, p, self.caps)
                     p.set(CHECKPOINT, ev["seq"])
@@ -161,14 +188,18 @@ class Projector:
         rebuild in progress wins: we step aside). Returns the checkpoint reached, or None when the
         caller must catch up the slow way (earlier events pending, lock held, race).
         """
-        cp = None
+        cp, mine = None, []
         for chunk in _chunks(events):
-            cp = self._apply_chunk(chunk)
+            cp, applied = self._apply_chunk(chunk)
+            mine += chunk if applied else []
             if cp is None or cp < chunk[-1]["seq"]:
-                return cp
+                break
+        if mine and self.on_applied is not None:
+            self.on_applied(mine, mine[-1]["seq"])
         return cp
 
-    def _apply_chunk(self, events: list[dict]) -> int | None:
+    def _apply_chunk(self, events: list[dict]) -> tuple[int | None, bool]:
+        """(checkpoint reached or None, whether this call applied `events`)."""
         first, last = events[0]["seq"], events[-1]["seq"]
         with self.r.pipeline(transaction=True) as p:
             try:
@@ -176,19 +207,19 @@ class Projector:
                 p.watch(CHECKPOINT, LOCK, STORE)
                 cp, locked, store = p.mget(CHECKPOINT, LOCK, STORE)
                 if sid is not None and store != sid:
-                    return None  # not our read models (yet): the slow path claims them
+                    return None, False  # not our read models (yet): the slow path claims them
                 if cp is not None and int(cp) >= last:
-                    return int(cp)
+                    return int(cp), False
                 if locked or cp is None or int(cp) != first - 1:
-                    return None
+                    return None, False
                 p.multi()
                 for ev in events:
                     PROJECTIONS[ev["type"]](ev["data"], ev, self.r, p, self.caps)
                 p.set(CHECKPOINT, last)
                 p.execute()
-                return last
+                return last, True
             except WatchError:
-                return None
+                return None, False
 
 
 def _chunks(events: list[dict]) -> list[list[dict]]:

@@ -45,9 +45,9 @@ def _known(command_id: str, author: str, outcome: dict | None,
         return status
     if queued is not None:
         owner, job_id = queued
+        if owner != author:  # another member's id, queued or stranded with a failed job
+            raise _conflict()
         if job_id is None or _job_live(job_id):
-            if owner != author:
-                raise _conflict()
             return {"command_id": command_id, "status": "queued"}
     return None
 

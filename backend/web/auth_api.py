@@ -1,6 +1,7 @@
 """Blueprint: sign-up, login, logout, me. The session cookie holds only the handle (signed)."""
 from flask import Blueprint, jsonify, request, session
 
+from backend import demo
 from backend.read import queries
 
 from backend.write import accounts
@@ -30,7 +31,9 @@ def signup():
     handle, password = _credentials()
     svc = services()
     try:
-        user = accounts.signup(svc.session_factory, svc.projector, handle, password)
+        paused = svc.config.demo and demo.read_controls(svc.redis)["projection_paused"]
+        user = accounts.signup(svc.session_factory, svc.projector, handle, password,
+                               project=not paused)
     except ValidationError as err:
         raise ApiError(400, err.code, err.message, err.field)
     except accounts.HandleTaken:

@@ -130,23 +130,35 @@ def enqueue_drain(queue, job_timeout: int) -> str:
     return job.id
 
 
+class Taken(dict):
+    """An envelope as taken from the inbox; `raw` is the exact string stored there."""
+    raw: str
+
+
+def _taken(raw: str) -> Taken:
+    env = Taken(json.loads(raw))
+    env.raw = raw
+    return env
+
+
 def take(r, job_id: str, batch: int) -> list[dict]:
     """The next batch for drain job `job_id`: what it took before and did not finish (it was
     killed and is being re-run), else up to `batch` commands moved from the inbox; [] if none."""
     raw = r.lrange(taken_key(job_id), 0, -1)
     if not raw:
         raw = r.eval(_TAKE, 2, INBOX, taken_key(job_id), batch, job_id, queued_key(""), KEEP_S)
-    return [json.loads(x) for x in raw]
+    return [_taken(x) for x in raw]
 
 
 def done(r, job_id: str, envelopes: list[dict]) -> None:
     """`envelopes`, taken by `job_id`, are applied and recorded: remove exactly these from its taken
-    list (the inbox holds them as json.dumps wrote them). Not the whole list: two runs of one job
-    can overlap (a worker starved of CPU looks dead and its job is re-run), and one run's DEL would
-    drop a batch the other run had just taken -- lost, had that run then been killed."""
+    list, by the exact string stored (whoever wrote it, in whatever key order). Not the whole list:
+    two runs of one job can overlap (a worker starved of CPU looks dead and its job is re-run), and
+    one run's DEL would drop a batch the other run had just taken -- lost, had that run then been
+    killed."""
     with r.pipeline(transaction=False) as p:
         for env in envelopes:
-            p.lrem(taken_key(job_id), 1, json.dumps(env))
+            p.lrem(taken_key(job_id), 1, getattr(env, "raw", None) or json.dumps(env))
         p.execute()
 
 

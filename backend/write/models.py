@@ -117,6 +117,14 @@ def make_engine(url: str):
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+            # SQLAlchemy's documented pysqlite recipe ("Serializable isolation / Savepoints"):
+            # pysqlite's own BEGIN handling breaks SAVEPOINT, so it is switched off and we emit
+            # BEGIN ourselves (below). The worker runs each command in a savepoint.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN")
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 

@@ -36,14 +36,14 @@ def test_browsers_reconnect_and_catch_up_after_web_restart(fault_stack, browser)
         wait_for(lambda: stack.r.exists(command_key(queued["command_id"])), timeout=30,
                  what="the worker applied the post made during the outage")
         b.fill("#composer-body", "written while the web server was down")
-        b.click("#post-button")
+        sent = lambda req: req.method == "POST" and req.url.endswith("/api/commands")  # noqa: E731
+        with b.expect_event("requestfailed", predicate=sent, timeout=15000):
+            b.click("#post-button")  # its send fails (the server is down) ...
         item = b.locator("li.post", has_text="written while the web server was down")
-        expect(item).to_have_class("post pending")
         typed.update(b.evaluate("() => { const [c] = [...window.ripple.store.pending.values()];"
                                 " return {command_id: c.command_id, type: c.type,"
                                 " payload: c.payload}; }"))
-        b.wait_for_timeout(1000)  # its send failed; it must still be pending, not failed
-        expect(item).to_have_class("post pending")
+        expect(item).to_have_class("post pending")  # ... and it is still pending, not failed
 
     try:
         old_pid = stack.web.pid

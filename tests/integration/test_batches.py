@@ -309,3 +309,104 @@ def test_a_saved_command_is_reported_saved_until_it_is_projected(app, services, 
     heard = [_json.loads(sub.get_message(timeout=5)["data"])["event"] for _ in range(2)]
     assert heard == ["post_created", "command_succeeded"]
     sub.close()
+
+
+# ---- issue 10 defects (each seen failing on the code before its fix) ------------------------------
+
+def write_tables(services) -> dict:
+    """Every row of the write side that a command may touch (not processed_commands)."""
+    import sqlalchemy as sa
+    with services.engine.connect() as conn:
+        return {t: sorted(map(tuple, conn.execute(sa.text(f"SELECT * FROM {t}"))))
+                for t in ("users", "posts", "comments", "likes", "follows", "events", "log_head")}
+
+
+def test_a_handler_that_writes_then_rejects_leaves_no_ghost_row(services, worker_context, app,
+                                                              monkeypatch):
+    """Defect 1: each command runs in its own savepoint, so a rejection undoes its writes."""
+    from backend.write.handlers import Rejected
+    from backend.write.models import Post, User
+    from sqlalchemy import select
+    Net(app, None, "ann")
+
+    def writes_then_rejects(cmd, session, rules):
+        ann = session.scalar(select(User).where(User.handle == "ann"))
+        session.add(Post(author_id=ann.id, body="ghost", created_at=0.0))
+        session.flush()
+        raise Rejected("not_allowed", "Rejected after writing.")
+    monkeypatch.setitem(HANDLERS, "edit_post", writes_then_rejects)
+    before = write_tables(services)
+    alone = envelope("ann", "edit_post", {"post_id": 1, "body": "x"})
+    assert jobs.handle_commands([alone], worker_context) == ["failed"]
+    assert write_tables(services) == before
+    envs = [envelope("ann", "create_post", {"body": "before"}),
+            envelope("ann", "edit_post", {"post_id": 1, "body": "x"}),
+            envelope("ann", "create_post", {"body": "after"})]
+    assert jobs.handle_commands(envs, worker_context) == ["succeeded", "failed", "succeeded"]
+    bodies = [row[2] for row in write_tables(services)["posts"]]
+    assert bodies == ["before", "after"]
+    assert services.projector.rebuild() and [p["body"] for p in queries.timeline(
+        services.redis)["posts"]] == ["after", "before"]
+
+
+def test_a_job_timeout_passes_through_and_the_batch_is_kept(services, worker_context, app,
+                                                           monkeypatch):
+    """Defect 2: RQ's JobTimeoutException is not a handler bug: no one-by-one re-run, the job
+    fails (to be retried) at its timeout, and its taken batch waits for the retry."""
+    import time as _time
+
+    from rq import SimpleWorker
+    from rq.job import JobStatus
+    from rq.serializers import JSONSerializer
+    Net(app, None, "ann")
+    calls, raised = [], []
+
+    def slow(cmd, session, rules):
+        calls.append(cmd.command_id)
+        _time.sleep(3)
+        raise AssertionError("the job timeout should have interrupted this")
+    monkeypatch.setitem(HANDLERS, "create_post", slow)
+    envs = [envelope("ann", "create_post", {"body": f"slow {i}"}) for i in range(2)]
+    put_commands(services.queue, services.redis, envs, 1)
+    job = services.queue.jobs[0]
+    worker = SimpleWorker([services.queue], connection=services.rq_redis, serializer=JSONSerializer,
+                          exception_handlers=[lambda job, typ, *_: raised.append(typ.__name__)])
+    started = _time.monotonic()
+    worker.work(burst=True, logging_level="WARNING")
+    assert _time.monotonic() - started < 2.5  # stopped at its 1 s timeout, not run on
+    assert calls == [envs[0]["command_id"]] and raised == ["JobTimeoutException"]
+    assert job.get_status() == JobStatus.SCHEDULED  # RQ retries it, as for any failure
+    assert [e["command_id"] for e in take(services.redis, job.id, 50)] == \
+        [e["command_id"] for e in envs]  # still held: the retry (or the rescue) finds it
+    assert all(queries.command_status(services.redis, e["command_id"]) is None for e in envs)
+
+
+def test_done_removes_the_stored_envelope_whatever_its_key_order(services):
+    """Defect 4: another producer (or serialiser) may write the keys in another order."""
+    import json as _json
+    r = services.redis
+    env = envelope("ann", "create_post", {"body": "keys"})
+    raw = _json.dumps(dict(reversed(list(env.items()))), separators=(",", ":"))
+    r.rpush(INBOX, raw)
+    batch = take(r, "job-k", 50)
+    assert batch == [env]
+    done(r, "job-k", batch)
+    assert not r.exists(taken_key("job-k")) and take(r, "job-k", 50) == []
+
+
+def test_signup_answers_201_once_committed_even_when_projection_waits(client, services):
+    """Defect 5: the account is committed; a read side that cannot project right now (another
+    projector holds the lock) must not turn that into a 500 (and a retry into a 409)."""
+    import time as _time
+
+    from backend.read.projections import LOCK
+    services.redis.set(LOCK, "someone-else", ex=60)
+    started = _time.monotonic()
+    r = client.post("/api/signup", json={"handle": "patient", "password": "password123"})
+    assert r.status_code == 201, r.get_json()
+    assert _time.monotonic() - started < 5
+    assert r.get_json()["user"]["handle"] == "patient"
+    assert client.get("/api/me").status_code == 200
+    services.redis.delete(LOCK)
+    assert services.projector.catch_up() >= 1
+    assert queries.profile(services.redis, "patient")["user"]["handle"] == "patient"
