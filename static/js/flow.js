@@ -28,7 +28,7 @@ export function showFigures(root, sys) {
     workers: `${sys.workers} alive`,
     log_head: `#${sys.log_head}`,
     checkpoint: `#${sys.checkpoint}`,
-    lag: `lag ${sys.lag_events} events · ${Math.round(sys.lag_ms)} ms`,
+    lag: `lag ${sys.lag_events} event${sys.lag_events === 1 ? "" : "s"} · ${Math.round(sys.lag_ms)} ms`,
   };
   for (const el of root.querySelectorAll("[data-fig]")) {
     const value = text[el.dataset.fig];

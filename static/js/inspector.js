@@ -120,7 +120,7 @@ function commandItem(item) {
   const rows = waterfall(item);
   const totals = { server: 0, browser: 0 };
   for (const r of rows) totals[r.clock] = Math.max(totals[r.clock], r.from + r.ms);
-  return h("li", { class: `insp-command stage-${item.stage}`, "data-command-id": item.command_id },
+  return h("li", { class: `insp-command is-${item.stage}`, "data-command-id": item.command_id },
     h("div", { class: "insp-title" }, h("code", { text: item.type || "?" }), " ",
       h("span", { class: "cid", text: item.command_id.slice(0, 8), title: item.command_id }), " ",
       h("span", { class: "insp-stage", text: item.error || item.stage })),

@@ -91,7 +91,7 @@ def test_projection_paused_the_post_is_saved_then_visible_with_a_full_waterfall(
     item = post(author, body)
     expect(item.locator(".status")).to_have_text("saved · not visible to others yet", timeout=LONG)
     lag = author.locator('#inspector [data-fig="lag"]')
-    expect(lag).to_have_text(re.compile(r"^lag [1-9]\d* events"), timeout=LONG)
+    expect(lag).to_have_text(re.compile(r"^lag [1-9]\d* events? · "), timeout=LONG)
     reader.wait_for_timeout(1000)
     expect(reader.locator("li.post", has_text=body)).to_have_count(0)
 
@@ -102,7 +102,7 @@ def test_projection_paused_the_post_is_saved_then_visible_with_a_full_waterfall(
     expect(lag).to_have_text(re.compile(r"^lag 0 events · 0 ms$"), timeout=LONG)
     cid = item.get_attribute("data-command-id")
     entry = author.locator(f'#insp-commands li.insp-command[data-command-id="{cid}"]')
-    expect(entry).to_have_class(re.compile("stage-visible"), timeout=LONG)
+    expect(entry).to_have_class(re.compile(r"\bis-visible\b"), timeout=LONG)
     rows = entry.locator(".waterfall .row")
     expect(rows).to_have_count(6, timeout=LONG)
     labels = rows.locator(".label").all_text_contents()
