@@ -57,10 +57,9 @@ def parse_demo_changes(data) -> dict:
 
 
 @bp.post("/demo")
+@login_required
 def set_demo():
     _demo_on()
-    if not current_user():
-        raise ApiError(401, "not_logged_in", "Log in first.")
     if is_guest():
         raise ApiError(403, "guest_forbidden", "Guests may watch the inspector but not use the "
                        "demo controls: sign up to use them.")
