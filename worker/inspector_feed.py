@@ -4,6 +4,8 @@ to the Socket.IO room "inspector" only, so tabs with the inspector closed get no
 - `system`: the GET /api/system object, when it changed, at most 4 times a second;
 - `events_appended {"events": [...]}`: the events appended since the last batch (summaries that
   follow the event log's privacy rules, backend/read/system.py).
+And to every tab, only when the demo controls change (set, or reverted by themselves): `demo`, the
+demo object, so every open page shows or drops the banner.
 """
 from backend.read.system import events_after, log_head, system_report
 from worker.emitter import make_emitter
@@ -28,6 +30,8 @@ class InspectorFeed:
         report = system_report(self.svc)
         if report != self.last_report:
             self.emitter.emit("system", report, to=ROOM)
+            if self.last_report is not None and report["demo"] != self.last_report["demo"]:
+                self.emitter.emit("demo", report["demo"])  # rare: a person set them, or they expired
             self.last_report = report
         if self.seq is None:
             self.start_from_head()

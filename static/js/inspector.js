@@ -75,7 +75,7 @@ export class Inspector {
   }
 
   onDemo(state) {
-    if (!state) return;
+    if (!state) return; // demo mode off
     this.controls?.update(state);
     updateBanner(state, this.crowdDefault);
   }

@@ -23,6 +23,7 @@ export function connectSocket(store, commands, setConnection, inspector = null) 
   socket.on("command_saved", (m) => commands.saved(m.command_id, m.timings));
   socket.on("command_succeeded", (m) => commands.succeeded(m.command_id, m.result, m.version, m.timings));
   socket.on("command_failed", (m) => commands.failed(m.command_id, { ...m.error, kind: "rejected" }));
+  socket.on("demo", (m) => inspector?.onDemo(m)); // every tab: the banner follows the controls
   if (inspector) { // only a tab with the inspector open is in its room (and hears these)
     socket.on("system", (m) => inspector.onSystem(m));
     socket.on("events_appended", (m) => inspector.onEvents(m.events || []));

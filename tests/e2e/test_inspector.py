@@ -62,6 +62,7 @@ def test_workers_paused_the_post_waits_accepted_then_both_see_it(two_users):
     open_inspector(author)
     control(author, "workers_paused", True)
     expect(author.locator("#demo-banner")).to_contain_text(f"set by @{author.handle}")
+    expect(reader.locator("#demo-banner")).to_contain_text("workers paused", timeout=LONG)  # live
     body = f"paused workers {uuid.uuid4().hex[:6]}"
     item = post(author, body)
     expect(item.locator(".status")).to_have_text("accepted · waiting in the queue")
@@ -75,6 +76,7 @@ def test_workers_paused_the_post_waits_accepted_then_both_see_it(two_users):
     expect(reader.locator("#connection")).to_have_text("live", timeout=LONG)
 
     control(author, "workers_paused", False)  # Resume: the queue drains
+    expect(reader.locator("#demo-banner")).to_have_count(0, timeout=LONG)
     expect(item.locator(".status")).to_have_text(re.compile(r"^visible to everyone · \d+ ms$"),
                                                  timeout=LONG)
     expect(reader.locator("li.post", has_text=body)).to_have_count(1, timeout=LONG)
