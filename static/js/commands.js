@@ -2,7 +2,7 @@
 // the view shows it in the same frame), sends it, and later resolves it from whichever answer comes
 // first: the websocket event, the 202 of a re-send, or a status poll. Resolving is idempotent.
 import { commandStatus, sendCommand } from "./api.js";
-import { failureText } from "./stages.js";
+import { failureText, markAccepted, markSaved, markVisible } from "./stages.js";
 
 const WATCHDOG_MS = 3000;
 
@@ -85,21 +85,11 @@ export class Commands {
     else if (status.status === "failed") this.failed(id, { ...status.error, kind: "rejected" });
   }
 
-  /** The endpoint answered 202: the command waits in the queue. */
-  accepted(commandId) {
-    if (this.store.setStage(commandId, "accepted")) {
-      this.store.history.track(commandId, { stage: "accepted", accepted: Date.now() });
-      this.store.changed();
-    }
-  }
+  accepted(commandId) { if (markAccepted(this.store, commandId)) this.store.changed(); }
 
-  /** The worker committed it to the write DB (command_saved): others cannot see it yet. */
-  saved(commandId, timings) {
-    const s = this.store;
-    if (s.pending.get(commandId)?.stage === "sending") s.history.track(commandId, { accepted: Date.now() });
-    s.history.track(commandId, { stage: "saved", timings });
-    if (s.setStage(commandId, "saved")) s.changed();
-  }
+  saved(commandId, timings) { if (markSaved(this.store, commandId, timings)) this.store.changed(); }
+
+  visible(cmd) { return markVisible(this.store, cmd); }
 
   /** Re-check commands pending for a while: re-send the ones the server lost (same command_id). */
   async watchdog(force = false) {
@@ -165,17 +155,6 @@ export class Commands {
     if (want === undefined || this.inFlight(types, test)) return;
     if (want === confirmed) intents.delete(key);
     else this.submit(typeFor(want), payload);
-  }
-
-  /** The last stage, on this tab's clock: sent → confirmed. */
-  visible(cmd) {
-    const now = Date.now();
-    const ms = now - cmd.sentAt;
-    this.store.history.track(cmd.command_id, { stage: "visible", confirmed: now });
-    const p = cmd.payload;
-    const key = p.handle ? `profile:${p.handle}` : cmd.type !== "create_comment" && p.post_id ? `post:${p.post_id}` : null;
-    if (key) this.store.done.set(key, { type: cmd.type, ms, command_id: cmd.command_id });
-    return ms;
   }
 
   failed(commandId, error) {

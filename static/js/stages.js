@@ -35,6 +35,34 @@ export function commandLabel(cmd) {
   return stageLabel(cmd.type, cmd.stage || "sending");
 }
 
+// ---- moving a pending command along (store: store.js) -------------------------------------------
+/** The endpoint answered 202: the command waits in the queue. True if the stage changed. */
+export function markAccepted(store, commandId) {
+  if (!store.setStage(commandId, "accepted")) return false;
+  store.history.track(commandId, { stage: "accepted", accepted: Date.now() });
+  return true;
+}
+
+/** The worker committed it to the write DB (command_saved): others cannot see it yet. */
+export function markSaved(store, commandId, timings) {
+  if (store.pending.get(commandId)?.stage === "sending") store.history.track(commandId, { accepted: Date.now() });
+  store.history.track(commandId, { stage: "saved", timings });
+  return store.setStage(commandId, "saved");
+}
+
+/** The last stage, on this tab's clock (sent → confirmed); remembers the label for its item.
+ * Returns the milliseconds. */
+export function markVisible(store, cmd) {
+  const now = Date.now();
+  const ms = now - cmd.sentAt;
+  store.history.track(cmd.command_id, { stage: "visible", confirmed: now });
+  const p = cmd.payload;
+  const key = p.handle ? `profile:${p.handle}`
+    : cmd.type !== "create_comment" && p.post_id ? `post:${p.post_id}` : null;
+  if (key) store.done.set(key, { type: cmd.type, ms, command_id: cmd.command_id });
+  return ms;
+}
+
 // ---- this tab's command history (the inspector's list) ------------------------------------------
 const HISTORY_MAX = 20;
 const historyKey = (me) => `ripple.history.v1.${me}`;
