@@ -32,7 +32,7 @@ PAGE_PROPS = {"posts": {"type": "array", "items": POST}, "version": {"type": "in
 PAGE = {"type": "object", "required": ["posts", "version", "next"], "properties": PAGE_PROPS}
 USER = {"type": "object", "required": ["handle"], "properties": {"handle": {"type": "string"}}}
 COMMAND_STATUS = {"type": "object", "required": ["command_id", "status"], "properties": {
-    "command_id": UUID, "status": {"enum": ["queued", "succeeded", "failed"]},
+    "command_id": UUID, "status": {"enum": ["queued", "saved", "succeeded", "failed"]},
     "result": {}, "error": {}}}
 PAYLOADS = {  # command type -> its payload schema (mirrors commands.PAYLOAD_VALIDATORS)
     "create_post": {"body": BODY}, "edit_post": {"post_id": POST_ID, "body": BODY},
