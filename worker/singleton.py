@@ -27,7 +27,7 @@ class Singleton(threading.Thread):
         self.ttl_ms, self.on_acquire = int(ttl_s * 1000), on_acquire
         self.token, self.stopped = uuid.uuid4().hex, threading.Event()
         self._hold = r.register_script(_HOLD)
-        self.holding = False
+        self.holding = self.failing = False
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -41,9 +41,12 @@ class Singleton(threading.Thread):
                     wait = self.step() or self.interval_s
                 else:
                     wait = max(self.interval_s, 1.0)
-            except Exception:  # noqa: BLE001 -- Redis or DB away: try again later
-                log.warning("%s: step failed", self.lock_key, exc_info=True)
-                self.holding, wait = False, 1.0
+            except Exception as exc:  # noqa: BLE001 -- Redis or DB away: try again later
+                if not self.failing:  # once per outage, not once a second
+                    log.warning("%s: step failed (%s); retrying every second", self.lock_key, exc)
+                self.failing, self.holding, wait = True, False, 1.0
+            else:
+                self.failing = False
             self.stopped.wait(wait)
 
     def stop(self) -> None:
