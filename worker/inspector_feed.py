@@ -7,11 +7,12 @@ to the Socket.IO room "inspector" only, so tabs with the inspector closed get no
 And to every tab, only when the demo controls change (set, or reverted by themselves): `demo`, the
 demo object, so every open page shows or drops the banner.
 """
-from backend.read.system import events_after, log_head, system_report
+from backend.read.system import demo_state, events_after, log_head, system_report
 from worker.emitter import make_emitter
 from worker.singleton import Singleton
 
 LOCK = "ripple:inspector-emitter"
+WATCHED = "ripple:inspector:watched"  # set (60 s) by the web side while some tab has it open
 ROOM = "inspector"
 PERIOD_S = 0.25  # 4 a second at most
 BATCH = 100
@@ -27,14 +28,20 @@ class InspectorFeed:
         self.seq, self.last_report = log_head(self.svc.session_factory), None
 
     def step(self) -> None:
+        if not self.svc.redis.exists(WATCHED):  # nobody watching: only the banner's changes
+            state = demo_state(self.svc.redis, self.svc.config)
+            if self.last_report is not None and state != self.last_report["demo"]:
+                self.emitter.emit("demo", state)
+            self.last_report, self.seq = {"demo": state}, None
+            return
         report = system_report(self.svc)
         if report != self.last_report:
             self.emitter.emit("system", report, to=ROOM)
             if self.last_report is not None and report["demo"] != self.last_report["demo"]:
                 self.emitter.emit("demo", report["demo"])  # rare: a person set them, or they expired
             self.last_report = report
-        if self.seq is None:
-            self.start_from_head()
+        if self.seq is None:  # someone just opened it: the tail starts now
+            self.seq = report["log_head"]
         if report["log_head"] > self.seq:
             events = events_after(self.svc.session_factory, self.seq, BATCH)
             if events:

@@ -4,9 +4,10 @@ Emitting happens in the worker (through the Redis message queue); the web proces
 """
 import re
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_socketio import SocketIO, join_room, leave_room
 
+INSPECTOR_WATCHED = "ripple:inspector:watched"  # worker/inspector_feed.py reads it
 VIEW_ROOM = re.compile(r"^(inspector|timeline|profile:[a-z0-9_]{3,20}|post:\d{1,15})$")
 
 
@@ -51,6 +52,8 @@ def register_handlers(socketio: SocketIO) -> None:
         for room in set(rooms) - current:
             join_room(room)
         views[request.sid] = set(rooms)
+        if "inspector" in rooms:  # the worker's inspector feed works only while someone watches
+            current_app.extensions["ripple"].redis.set(INSPECTOR_WATCHED, "1", ex=60)
         return {"ok": True}
 
     @socketio.on("disconnect")

@@ -52,7 +52,11 @@ export class Inspector {
     if (open) {
       this.refresh();
       this.renderCommands();
-      this.poller = setInterval(() => { if (!this.store.socket?.connected) this.refresh(); }, 2000);
+      let beat = 0; // the server feeds the room only while a tab says it watches (every 30 s)
+      this.poller = setInterval(() => {
+        if (!this.store.socket?.connected) this.refresh();
+        else if (++beat % 15 === 0) rewatch(this.store);
+      }, 2000);
     }
   }
 

@@ -10,7 +10,7 @@ from backend.read.projections import command_key
 from tests.support import CommandClients, wait_for
 from worker import crowd as crowd_mod
 from worker.emitter import make_emitter
-from worker.inspector_feed import InspectorFeed
+from worker.inspector_feed import WATCHED, InspectorFeed
 from worker.singleton import Singleton
 
 
@@ -40,6 +40,9 @@ def test_feed_emits_system_on_change_and_events_in_batches_to_the_inspector_room
     feed = InspectorFeed(services, make_emitter(services.config.redis_url,
                                                 services.config.socketio_channel))
     feed.start_from_head()
+    feed.step()
+    assert bus.drain() == []  # nobody has the inspector open: no work, nothing sent
+    services.redis.set(WATCHED, "1", ex=60)  # what the web side does when a tab joins the room
     feed.step()
     assert [(n, to) for n, _, to in bus.drain()] == [("system", "inspector")]
     feed.step()  # nothing changed: nothing sent
