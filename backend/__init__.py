@@ -9,7 +9,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import cli
 
-from backend.web import api, asyncapi, auth_api, health, openapi, pages, ratelimit, realtime
+from backend.web import (api, asyncapi, auth_api, health, openapi, pages, ratelimit, realtime,
+                         system_api)
 from backend.config import Config
 from backend.web.http import ApiError, check_host, check_origin, error_response
 from backend.web.login import refuse_invalid_session
@@ -46,6 +47,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(asyncapi.bp)
+    app.register_blueprint(system_api.bp)
     ratelimit.init(app, config)
     cli.register(app)
     app.before_request(_guard)

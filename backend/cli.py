@@ -34,6 +34,19 @@ def register(app) -> None:
         from backend.seed import seed
         seed(services(), users, posts, password)
 
+    @app.cli.command("first-run")
+    @click.option("--users", default=20, show_default=True)
+    @click.option("--posts", default=100, show_default=True)
+    def first_run_command(users, posts):
+        """`./ripple run`: on an empty write DB, seed a small demo world (a worker must be running)."""
+        from backend.read.system import log_head
+        from backend.seed import seed
+        if log_head(services().session_factory):
+            click.echo("write DB not empty: no seeding")
+            return
+        click.echo("An empty write DB: seeding a demo world through the command path "
+                   "(`./ripple run --empty` skips this)")
+        seed(services(), users, posts, "password123")
 
 def dev_secret_key(instance: Path) -> str:
     """The development SECRET_KEY: 256 random bits, made once and kept private (mode 600) in

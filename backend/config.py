@@ -64,6 +64,10 @@ class Config:
     ratelimit_signup: str = "5 per 30 minutes"
     testing: bool = False
     demo: bool = False  # demo controls (backend/demo.py) honoured only when on: RIPPLE_DEMO=1
+    # The crowd (RIPPLE_CROWD=1, on under `./ripple run`): simulated members acting through the
+    # command path, in demo mode only; guests and the inspector's controls are demo mode only too.
+    crowd: bool = False
+    ratelimit_demo: str = "20 per minute"
 
     @classmethod
     def from_env(cls, **overrides) -> "Config":
@@ -93,6 +97,8 @@ class Config:
             ratelimit_login=env.get("RIPPLE_LIMIT_LOGIN", cls.ratelimit_login),
             ratelimit_signup=env.get("RIPPLE_LIMIT_SIGNUP", cls.ratelimit_signup),
             demo=env.get("RIPPLE_DEMO", "0") == "1",
+            crowd=env.get("RIPPLE_CROWD", "0") == "1",
+            ratelimit_demo=env.get("RIPPLE_LIMIT_DEMO", cls.ratelimit_demo),
         )
         values.update(overrides)
         return cls(**values)

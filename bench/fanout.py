@@ -22,6 +22,7 @@ from sqlalchemy import insert, select, update
 from werkzeug.security import generate_password_hash
 
 from backend.write.command_queue import put_commands
+from worker import outcomes
 from backend.write.commands import Command
 from backend.config import Config
 from backend.read.projections import feed_key
@@ -90,10 +91,13 @@ def in_process(ctx, body: str) -> dict:
     t0 = time.perf_counter()
     status, events = jobs.apply_command(Command(**env), svc)
     t1 = time.perf_counter()
-    version = svc.projector.project_until(status["last_seq"])
+    svc.projector.on_applied = None  # announced below, timed on its own
+    version = svc.projector.project_until(status["last_seq"], events=events)
+    svc.projector.on_applied = ctx.announcer
     t2 = time.perf_counter()
-    jobs.record_statuses(svc.redis, [status])
-    jobs.notify(ctx.emitter, svc.redis, env, status, events, version)
+    outcomes.record(svc.redis, [(status, "saved", {}, status["last_seq"])],
+                    [(status["command_id"], status["last_seq"])])
+    ctx.announcer(events, version)
     t3 = time.perf_counter()
     return {"write": (t1 - t0) * 1000, "project": (t2 - t1) * 1000, "notify": (t3 - t2) * 1000}
 

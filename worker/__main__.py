@@ -18,7 +18,7 @@ from rq import Queue, SimpleWorker
 from rq.serializers import JSONSerializer
 
 from backend.config import Config
-from worker import jobs, recovery
+from worker import crowd, inspector_feed, jobs, recovery
 from worker.projector_loop import ProjectorLoop
 
 MAINTENANCE_INTERVAL_S = 15  # RQ's registry cleanup, and restarting a scheduler that died (default 600)
@@ -49,6 +49,8 @@ def main() -> None:
     ctx = jobs.get_context()  # preload: the DB engine, Redis clients and emitter before the first job
     ProjectorLoop(ctx.services, ctx.announcer).start()  # follows the log (worker/projector_loop.py)
     os.register_at_fork(after_in_child=functools.partial(_die_with_parent, os.getpid()))
+    inspector_feed.start(ctx.services)  # one per instance (Redis locks): the inspector's feed,
+    crowd.start(ctx.services)           # and the demo crowd
     # A name is unique per process: a restarted worker must not inherit a killed one's identity
     # (RQ refuses a live-looking name, and recovery would take the dead one's jobs for live ones).
     name = f"{args.name}-{os.getpid()}" if args.name else None

@@ -30,6 +30,7 @@ from rq.utils import as_text, parse_composite_key
 
 from sqlalchemy import text
 
+from backend.recovery_status import ALIVE_PREFIX, record_pass
 from backend.write.command_queue import INBOX, enqueue_drain, rescue, ring, stranded
 
 log = logging.getLogger("ripple.recovery")
@@ -41,7 +42,7 @@ RERUN_STATES = {JobStatus.STARTED, JobStatus.QUEUED}
 
 
 def alive_key(worker_name: str) -> str:
-    return f"ripple-worker:alive:{worker_name}"  # not "ripple:": read-model dumps and rebuilds skip it
+    return ALIVE_PREFIX + worker_name  # not "ripple:": read-model dumps and rebuilds skip it
 
 
 def mark_alive(conn, worker_name: str) -> None:
@@ -162,18 +163,28 @@ class Watchman:
         return thread
 
     def _loop(self) -> None:
-        seen, inbox, rescued = {}, {}, {}
+        state = ({}, {}, {})
         while True:
-            try:
-                mark_alive(self.queue.connection, self.worker_name)
-                for job_id in recover(self.queue, seen):
-                    log.warning("requeued abandoned job %s", job_id)
-                if serve_inbox(self.queue, inbox, self.job_timeout):
-                    log.warning("commands waited in the inbox with no drain job: enqueued one")
-                if self.engine is not None and (moved := rescue_stranded(
-                        self.queue, rescued, lambda: db_answers(self.engine), self.job_timeout)):
-                    log.warning("%d commands of drain jobs that failed for good: back in the inbox",
-                                moved)
-            except Exception as exc:  # noqa: BLE001 -- Redis briefly gone: try again next tick
-                log.warning("recovery pass failed: %s", exc)
+            self.one_pass(*state)
             time.sleep(INTERVAL_S)
+
+    def one_pass(self, seen: dict, inbox: dict, rescued: dict) -> bool:
+        """One recovery pass; its success or failure is recorded (GET /healthz shows it: a
+        recovery that keeps failing -- e.g. RQ's internals changed -- is never silent)."""
+        conn = self.queue.connection
+        try:
+            mark_alive(conn, self.worker_name)
+            for job_id in recover(self.queue, seen):
+                log.warning("requeued abandoned job %s", job_id)
+            if serve_inbox(self.queue, inbox, self.job_timeout):
+                log.warning("commands waited in the inbox with no drain job: enqueued one")
+            if self.engine is not None and (moved := rescue_stranded(
+                    self.queue, rescued, lambda: db_answers(self.engine), self.job_timeout)):
+                log.warning("%d commands of drain jobs that failed for good: back in the inbox",
+                            moved)
+        except Exception as exc:  # noqa: BLE001 -- Redis briefly gone: try again next tick
+            log.warning("recovery pass failed: %s", exc)
+            record_pass(conn, type(exc).__name__)
+            return False
+        record_pass(conn, None)
+        return True

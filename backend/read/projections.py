@@ -168,7 +168,7 @@ def user_unfollowed(data, ev, r, p, caps):
 
 
 # Projections that read Redis through `r` while queuing their writes: the projector gives each its own
-# MULTI/EXEC, after the events before it have been applied (projector._chunks).
+# MULTI/EXEC, after the events before it have been applied (fast_path._chunks).
 READS_REDIS = frozenset({"user_followed", "user_unfollowed"})
 
 PROJECTIONS = {f.__name__: f for f in (user_registered, post_created, post_edited, post_deleted,

@@ -13,7 +13,8 @@ import time
 from redis.exceptions import LockError, WatchError
 from sqlalchemy import select
 
-from backend.read.projections import CHECKPOINT, LOCK, PREFIX, PROJECTIONS, READS_REDIS, STORE, Caps
+from backend.read import fast_path
+from backend.read.projections import CHECKPOINT, LOCK, PREFIX, PROJECTIONS, STORE, Caps
 from backend.write.models import Event, StoreIdentity
 
 BATCH = 500
@@ -181,57 +182,7 @@ class Projector:
                     continue
 
     def _apply_fresh(self, events: list[dict]) -> int | None:
-        """The worker's fast path: no lock round trips, no SQL read of events it already holds.
-
-        Applies `events` (contiguous seqs) in as few MULTI/EXECs as their projections allow (see
-        _chunks), each WATCHing the checkpoint (exactly once, as _apply) and the lock (a catch-up or
-        rebuild in progress wins: we step aside). Returns the checkpoint reached, or None when the
-        caller must catch up the slow way (earlier events pending, lock held, race).
-        """
-        cp, mine = None, []
-        for chunk in _chunks(events):
-            cp, applied = self._apply_chunk(chunk)
-            mine += chunk if applied else []
-            if cp is None or cp < chunk[-1]["seq"]:
-                break
-        if mine and self.on_applied is not None:
-            self.on_applied(mine, mine[-1]["seq"])
-        return cp
-
-    def _apply_chunk(self, events: list[dict]) -> tuple[int | None, bool]:
-        """(checkpoint reached or None, whether this call applied `events`)."""
-        first, last = events[0]["seq"], events[-1]["seq"]
-        with self.r.pipeline(transaction=True) as p:
-            try:
-                sid = self.store_id()
-                p.watch(CHECKPOINT, LOCK, STORE)
-                cp, locked, store = p.mget(CHECKPOINT, LOCK, STORE)
-                if sid is not None and store != sid:
-                    return None, False  # not our read models (yet): the slow path claims them
-                if cp is not None and int(cp) >= last:
-                    return int(cp), False
-                if locked or cp is None or int(cp) != first - 1:
-                    return None, False
-                p.multi()
-                for ev in events:
-                    PROJECTIONS[ev["type"]](ev["data"], ev, self.r, p, self.caps)
-                p.set(CHECKPOINT, last)
-                p.execute()
-                return last, True
-            except WatchError:
-                return None, False
-
-
-def _chunks(events: list[dict]) -> list[list[dict]]:
-    """Split a run of events where a projection reads Redis while it is being queued (READS_REDIS):
-    such an event starts a new MULTI/EXEC, so that what it reads already includes the events before
-    it. The others queue only writes (a Lua script reads inside the transaction), so they share one."""
-    chunks: list[list[dict]] = []
-    for ev in events:
-        if not chunks or ev["type"] in READS_REDIS:
-            chunks.append([])
-        chunks[-1].append(ev)
-    return chunks
+        return fast_path.apply_fresh(self, events)
 
 
 def _renew(lock) -> None:

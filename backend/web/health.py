@@ -7,6 +7,9 @@ workers catch up; a monitor alerts on them staying high.
 
 The endpoint is public, so a failure is reported as an error *code* (`redis_unavailable`,
 `db_unavailable`); the exception itself (which may name hosts and ports) goes to the server log.
+`recovery` says whether the workers'
+recovery passes (worker/recovery.py) succeed: none for RECOVERY_STALE_S while workers are alive makes
+the body say "degraded", and the status code stays 200 (this process can still serve).
 """
 import logging
 import time
@@ -17,6 +20,9 @@ from sqlalchemy import select
 from backend.web.http import services
 from backend.write import command_queue
 from backend.write.models import LogHead
+from backend.recovery_status import recovery_state
+
+RECOVERY_STALE_S = 30  # no successful recovery pass for this long, workers alive: "degraded"
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("ripple.health")
@@ -36,7 +42,7 @@ def _log_head(session_factory) -> int:
         return int(session.scalar(select(LogHead.seq).where(LogHead.id == 1)) or 0)
 
 
-def health_report(svc) -> dict:
+def health_report(svc, now: float | None = None) -> dict:
     start = time.perf_counter()
     redis_ok, redis_err = _check(svc.redis.ping, "redis_unavailable")
     head, db_err = _check(lambda: _log_head(svc.session_factory), "db_unavailable")
@@ -48,8 +54,13 @@ def health_report(svc) -> dict:
     if head is not None and redis_ok:
         lag = max(0, head - (checkpoint or 0))
     healthy = bool(redis_ok) and db_err is None
+    recovery, rec_err = (_check(lambda: recovery_state(svc.redis, RECOVERY_STALE_S, now),
+                                "recovery_unknown") if redis_ok else (None, None))
+    recovery = recovery or {"ok": False, "last_pass_at": None, "error_code": rec_err}
+    status = "unavailable" if not healthy else "ok" if recovery["ok"] else "degraded"
     return {
-        "status": "ok" if healthy else "unavailable",
+        "status": status,
+        "recovery": recovery,
         "redis": {"ok": bool(redis_ok), "error": redis_err},
         "db": {"ok": db_err is None, "error": db_err},
         "queue_depth": depth,
@@ -64,6 +75,6 @@ def health_report(svc) -> dict:
 def healthz():
     report = health_report(services())
     resp = jsonify(report)
-    resp.status_code = 200 if report["status"] == "ok" else 503
+    resp.status_code = 503 if report["status"] == "unavailable" else 200  # degraded: still serving
     resp.headers["Cache-Control"] = "no-store"
     return resp

@@ -19,6 +19,15 @@ def current_user() -> str | None:
     return session.get("handle")
 
 
+GUEST_PREFIX = "guest_"
+
+
+def is_guest() -> bool:
+    """Guest accounts are the ones POST /api/guest makes (demo mode): their handle starts with
+    "guest_". A member who signs up with such a handle is only kept from the demo controls."""
+    return (current_user() or "").startswith(GUEST_PREFIX)
+
+
 def current_session_id() -> str | None:
     return getattr(session, "sid", None)
 

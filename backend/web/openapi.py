@@ -23,7 +23,9 @@ MODELS = {"CommandRequest": write.CommandRequest, "Credentials": write.Credentia
           "CommandStatus": read.CommandStatus, "Page": read.Page, "Profile": read.Profile,
           "FollowList": read.FollowList, "PostDetail": read.PostDetail,
           "UserResponse": read.UserResponse, "Health": web.Health, "ErrorBody": web.ErrorBody,
-          "PageQuery": web.PageQuery, "FollowQuery": web.FollowQuery}
+          "PageQuery": web.PageQuery, "FollowQuery": web.FollowQuery,
+          "SystemInfo": web.SystemInfo, "DemoControls": web.DemoControls,
+          "DemoState": web.DemoState, "GuestResponse": web.GuestResponse}
 
 # Error codes, by status. JSON_IN: any endpoint that reads a JSON body.
 JSON_IN = {400: ["malformed_json", "invalid_utf8", "invalid_unicode"], 403: ["forbidden_origin"],
@@ -53,6 +55,7 @@ class Op:
     path: tuple = ()  # (name, annotation) of each path parameter
     errors: dict = field(default_factory=dict)  # status -> error codes
     auth: bool = False  # needs a session
+    demo_only: bool = False  # exists in demo mode only (404 demo_off otherwise)
 
 
 def _follow(which: str, summary: str) -> dict:
@@ -101,15 +104,30 @@ ROUTES = {
     "/api/posts/{post_id}": {"get": Op("A post with its comments", answer="PostDetail",
                                        path=(("post_id", write.PostId),),
                                        errors={404: ["post_not_found", *NO_ROUTE]})},
+    "/api/system": {"get": Op("The pipeline's live figures (the inspector)", answer="SystemInfo",
+                              errors=AUTH, auth=True)},
+    "/api/demo": {"post": Op(
+        "Set demo controls (demo mode only; every control reverts after 2 minutes)",
+        answer="DemoState", body="DemoControls", auth=True, demo_only=True,
+        errors=_merge(AUTH, JSON_IN, {400: ["invalid_body", "unknown_field", "out_of_range",
+                                            "invalid_field"],
+                                      403: ["guest_forbidden"], 404: ["demo_off"],
+                                      429: ["too_many_requests"]}))},
+    "/api/guest": {"post": Op("Create a guest account and log in (demo mode only)", 201,
+                              "GuestResponse", body={"type": "object"}, demo_only=True,
+                              errors=_merge(JSON_IN, {404: ["demo_off"],
+                                                      429: ["too_many_requests"]}))},
     "/api/openapi.json": {"get": Op("This document")},
     "/api/asyncapi.json": {"get": Op("The Socket.IO events, as an AsyncAPI 3 document")},
 }
 
 
-def error_codes() -> dict[tuple[str, str, int], list[str]]:
-    """(METHOD, path, status) -> the error codes documented for it."""
+def error_codes(demo: bool | None = None) -> dict[tuple[str, str, int], list[str]]:
+    """(METHOD, path, status) -> the error codes documented for it; `demo` picks the operations
+    that exist only in demo mode (True) or the others (False)."""
     return {(method.upper(), path, status): codes for path, ops in ROUTES.items()
-            for method, op in ops.items() for status, codes in op.errors.items()}
+            for method, op in ops.items() if demo is None or op.demo_only == demo
+            for status, codes in op.errors.items()}
 
 
 def _error_schema(codes: list[str], defs: dict) -> dict:
@@ -174,6 +192,34 @@ def spec() -> dict:
         "paths": paths,
         "components": {"schemas": defs, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
+    }
+
+
+def _inspector_paths() -> dict:
+    """The inspector's figures, the demo controls and guest accounts (backend/web/system_api.py)."""
+    demo = {"type": ["object", "null"], "properties": {
+        "worker_delay_ms": {"type": "integer"}, "workers_paused": {"type": "boolean"},
+        "projection_paused": {"type": "boolean"}, "crowd": {"type": "boolean"},
+        "until": {"type": ["number", "null"]}, "set_by": {"type": ["string", "null"]}}}
+    system = {"type": "object", "required": ["queue_depth", "workers", "log_head", "checkpoint",
+                                             "lag_events", "lag_ms", "demo"], "properties": {
+        "queue_depth": {"type": "integer"}, "workers": {"type": "integer"},
+        "log_head": {"type": "integer"}, "checkpoint": {"type": "integer"},
+        "lag_events": {"type": "integer"}, "lag_ms": {"type": "number"}, "demo": demo}}
+    controls = {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
+        "worker_delay_ms": {"type": "integer", "minimum": 0, "maximum": 5000},
+        "workers_paused": {"type": "boolean"}, "projection_paused": {"type": "boolean"},
+        "crowd": {"type": "boolean"}}}
+    guest = {"type": "object", "required": ["user"], "properties": {"user": USER}}
+    return {
+        "/api/system": {"get": _op("The pipeline's live figures (the inspector)",
+                                   _responses(200, system, 401), auth=True)},
+        "/api/demo": {"post": _op("Set demo controls (demo mode only; they revert after 2 min)",
+                                  _responses(200, demo, *WRITE_ERRORS, 401, 403, 404), controls,
+                                  auth=True)},
+        "/api/guest": {"post": _op("Create a guest account and log in (demo mode only)",
+                                   _responses(201, guest, 415, 404, 409, 429),
+                                   {"type": "object"})},
     }
 
 

@@ -1,11 +1,13 @@
 """Blueprint: the HTML pages. Each renders one shell with its initial state from the read models
 (as inert JSON); the ES modules in static/js render it and keep it live. No SQL here."""
 
-from flask import Blueprint, abort, redirect, render_template, send_from_directory
+from flask import Blueprint, abort, render_template, send_from_directory
 
 from backend.config import ROOT
 from backend.read import queries
-from backend.web.http import current_user, paged, read_side
+from backend.read.system import banner_of, demo_state
+from backend.web.http import current_user, paged, read_side, services
+from backend.web.login import is_guest
 
 bp = Blueprint("pages", __name__)
 VENDOR = ROOT / "node_modules"
@@ -13,15 +15,28 @@ VENDOR_FILES = {"socket.io.esm.min.js": "socket.io-client/dist"}
 
 
 def _page(page: str, title: str, data: dict | None = None):
-    state = {"page": page, "me": current_user(), "data": data or {}}
+    state = {"page": page, "me": current_user(), "data": data or {}} | _demo_fields()
     return render_template("page.html", page=page, title=title, state=state, me=current_user())
+
+
+def _demo_fields() -> dict:
+    """Demo mode, guest or not, and the banner every page shows while a demo control is active."""
+    svc = services()
+    if not svc.config.demo:
+        return {"demo": False, "guest": False, "banner": None, "crowd_default": False}
+    try:
+        banner = banner_of(demo_state(svc.redis, svc.config), svc.config)
+    except Exception:  # noqa: BLE001 -- Redis away: the page still renders, without a banner
+        banner = None
+    return {"demo": True, "guest": is_guest(), "banner": banner,
+            "crowd_default": bool(svc.config.crowd)}
 
 
 @bp.get("/")
 def home():
     me = current_user()
     if not me:
-        return redirect("/explore")
+        return _page("landing", "Welcome")
     data = paged(queries.feed, me)
     if not data["posts"]:
         data["suggestions"] = queries.suggestions(read_side(), me)
@@ -70,6 +85,6 @@ def vendor(name):
 
 
 def not_found_page(what: str):
-    return render_template("page.html", page="notfound", title="Not found",
-                           state={"page": "notfound", "me": current_user(), "data": {"what": what}},
+    state = {"page": "notfound", "me": current_user(), "data": {"what": what}} | _demo_fields()
+    return render_template("page.html", page="notfound", title="Not found", state=state,
                            me=current_user())

@@ -73,7 +73,9 @@ def init(app, config) -> Limiter:
     views = app.view_functions
     for endpoint, limit, key in (("api.submit_command", config.ratelimit_commands, _user_or_ip),
                                  ("auth.login", config.ratelimit_login, _ip),
-                                 ("auth.signup", config.ratelimit_signup, _ip)):
+                                 ("auth.signup", config.ratelimit_signup, _ip),
+                                 ("system.set_demo", config.ratelimit_demo, _user_or_ip),
+                                 ("system.guest", config.ratelimit_signup, _ip)):
         views[endpoint] = limiter.limit(limit, key_func=key)(views[endpoint])
     app.extensions["ripple_limiter"] = limiter  # the limits hold it weakly; disabled, nothing else does
     return limiter

@@ -18,7 +18,9 @@ from backend.web.login import current_session_id, current_user, session_invalid
 from backend.web.origin import socket_origin_ok
 from backend.write.sessions import LIFETIME_S, sockets_key
 
-VIEW_ROOM = re.compile(r"timeline|profile:[a-z0-9_]{3,20}|post:[1-9]\d{0,14}")
+VIEW_ROOM = re.compile(r"inspector|timeline|profile:[a-z0-9_]{3,20}|post:[1-9]\d{0,14}")
+MEMBER_ROOMS = {"inspector"}  # rooms a logged-out socket may not join
+INSPECTOR_WATCHED = "ripple:inspector:watched"  # worker/inspector_feed.py reads it
 MAX_ROOMS = 5
 log = logging.getLogger("ripple.realtime")
 
@@ -137,13 +139,17 @@ def register_handlers(socketio: SocketIO, config) -> None:
         if not isinstance(rooms, list) or len(rooms) > MAX_ROOMS or not all(
                 isinstance(r, str) and VIEW_ROOM.fullmatch(r) for r in rooms):
             return _bad("invalid_rooms", f"Send {{\"rooms\": [...]}}: up to {MAX_ROOMS} of "
-                        "timeline, profile:<handle>, post:<id>.", bad_log)
+                        "timeline, profile:<handle>, post:<id>, inspector.", bad_log)
+        if MEMBER_ROOMS & set(rooms) and not current_user():
+            return _bad("not_logged_in", "Log in to watch the inspector.", bad_log)
         current = views.setdefault(request.sid, set())
         for room in current - set(rooms):
             leave_room(room)
         for room in set(rooms) - current:
             join_room(room)
         views[request.sid] = set(rooms)
+        if "inspector" in rooms:  # the worker's inspector feed works only while someone watches
+            current_app.extensions["ripple"].redis.set(INSPECTOR_WATCHED, "1", ex=60)
         return {"ok": True}
 
     @socketio.on("disconnect")

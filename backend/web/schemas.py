@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from backend.read.queries import MAX_LIMIT
 from backend.write.schemas import POST_ID_LIMIT
 
-ROOM_PATTERN = r"^(timeline|profile:[a-z0-9_]{3,20}|post:[0-9]{1,15})$"
+ROOM_PATTERN = r"^(inspector|timeline|profile:[a-z0-9_]{3,20}|post:[1-9][0-9]{0,14})$"
 WATCH_MAX_ROOMS = 5
 
 
@@ -39,8 +39,15 @@ class Check(BaseModel):
     error: str | None = None
 
 
+class Recovery(BaseModel):
+    ok: bool
+    last_pass_at: float | None = None
+    error_code: str | None = None
+
+
 class Health(BaseModel):
-    status: Literal["ok", "unavailable"]
+    status: Literal["ok", "degraded", "unavailable"]
+    recovery: Recovery | None = None
     redis: Check | None = None
     db: Check | None = None
     queue_depth: int | None = None
@@ -51,7 +58,7 @@ class Health(BaseModel):
 
 
 Room = Annotated[str, Field(pattern=ROOM_PATTERN,
-                            description="timeline, profile:<handle> or post:<id>")]
+                            description="timeline, profile:<handle>, post:<id>, or (members only) inspector")]
 
 
 class WatchRequest(BaseModel):
@@ -65,3 +72,42 @@ class WatchAck(BaseModel):
     """The acknowledgement of `watch`."""
     ok: bool
     error: str | None = None
+
+
+class DemoControls(BaseModel):
+    """POST /api/demo: one or more instance-wide demo controls (demo mode only)."""
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
+        "minProperties": 1, "examples": [{"workers_paused": True}, {"worker_delay_ms": 800}]})
+    worker_delay_ms: int | None = Field(None, ge=0, le=5000)
+    workers_paused: bool | None = None
+    projection_paused: bool | None = None
+    crowd: bool | None = None
+
+
+class DemoState(BaseModel):
+    worker_delay_ms: int
+    workers_paused: bool
+    projection_paused: bool
+    crowd: bool
+    until: float | None = Field(description="When every control reverts by itself (epoch s)")
+    set_by: str | None = Field(description="Who set the controls last")
+
+
+class SystemInfo(BaseModel):
+    """GET /api/system: the pipeline's live figures (the inspector); also the `system` event."""
+    queue_depth: int
+    workers: int
+    log_head: int
+    checkpoint: int
+    lag_events: int
+    lag_ms: float = Field(description="Age of the oldest event not yet projected; 0 when caught up")
+    demo: DemoState | None = Field(description="null when demo mode is off")
+
+
+class GuestUser(BaseModel):
+    handle: str
+    guest: bool
+
+
+class GuestResponse(BaseModel):
+    user: GuestUser

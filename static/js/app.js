@@ -4,7 +4,9 @@ import { installShortcuts } from "./a11y.js";
 import { getJSON, postJSON } from "./api.js";
 import { Commands } from "./commands.js";
 import { h, show } from "./dom.js";
+import { Inspector } from "./inspector.js";
 import { followClick, wireComments, wireList, wirePeople } from "./interact.js";
+import { landing } from "./landing.js";
 import { authForm, commentsSection, composer, pageHeading, profileHeader, refreshComments,
          refreshProfile } from "./pages.js";
 import { emptyFeed, followList, refreshPeople } from "./people.js";
@@ -18,7 +20,9 @@ const initial = JSON.parse(document.getElementById("initial-state").textContent)
 const main = document.getElementById("main");
 const store = new Store(initial);
 const commands = new Commands(store);
-window.ripple = { store, commands }; // for the curious (and the e2e tests): inspect the state
+const inspector = store.me ? new Inspector(store, { demo: initial.demo, guest: initial.guest,
+  crowdDefault: initial.crowd_default }) : null;
+window.ripple = { store, commands, inspector }; // for the curious (and the e2e tests)
 
 const ownProfile = initial.page !== "profile" || initial.data.user?.handle === initial.me;
 if (ownProfile) {
@@ -42,6 +46,8 @@ if (AUTH_PAGES[initial.page]) {
     if (res.status === 429) return `Too many attempts: try again in ${res.retryAfter || 60} s.`;
     return res.error.message;
   }));
+} else if (initial.page === "landing") {
+  main.append(landing(initial));
 } else if (initial.page === "follows") {
   const shell = startShell(store, main);
   main.append(followList(initial.data, store.me));
@@ -105,7 +111,7 @@ function startFeedPage() {
 
 function goLive(shell) {
   if (!store.me) return;
-  connectSocket(store, commands, (up) => shell.connection(up));
+  connectSocket(store, commands, (up) => shell.connection(up), inspector);
   commands.resendAll();
   commands.startWatchdog();
 }

@@ -2,6 +2,7 @@
 // the view shows it in the same frame), sends it, and later resolves it from whichever answer comes
 // first: the websocket event, the 202 of a re-send, or a status poll. Resolving is idempotent.
 import { commandStatus, sendCommand } from "./api.js";
+import { failureText, markAccepted, markSaved, markVisible } from "./stages.js";
 
 const WATCHDOG_MS = 3000;
 
@@ -72,14 +73,23 @@ export class Commands {
     } else if (res.status === 401) {
       error = { code: "not_logged_in", message: "Your session ended: log in again." };
     }
-    this.failed(cmd.command_id, error);
+    this.failed(cmd.command_id, { ...error, kind: "refused" }); // the endpoint said no (4xx)
   }
 
   applyStatus(status) {
     if (!status) return;
-    if (status.status === "succeeded") this.succeeded(status.command_id, status.result, status.version);
-    else if (status.status === "failed") this.failed(status.command_id, status.error);
+    const id = status.command_id;
+    if (status.status === "queued") this.accepted(id);
+    else if (status.status === "saved") this.saved(id, status.timings);
+    else if (status.status === "succeeded") this.succeeded(id, status.result, status.version, status.timings);
+    else if (status.status === "failed") this.failed(id, { ...status.error, kind: "rejected" });
   }
+
+  accepted(commandId) { if (markAccepted(this.store, commandId)) this.store.changed(); }
+
+  saved(commandId, timings) { if (markSaved(this.store, commandId, timings)) this.store.changed(); }
+
+  visible(cmd) { return markVisible(this.store, cmd); }
 
   /** Re-check commands pending for a while: re-send the ones the server lost (same command_id). */
   async watchdog(force = false) {
@@ -104,13 +114,15 @@ export class Commands {
   }
 
   // ---- outcomes (from the socket, a 202 or a poll; each may arrive more than once) ---------------
-  succeeded(commandId, result, version) {
+  succeeded(commandId, result, version, timings) {
     const s = this.store;
     const cmd = s.pending.get(commandId);
     s.seeVersion(version);
+    if (timings) s.history.track(commandId, { timings });
     if (!cmd) return;
     if (cmd.type === "create_post" && result?.post) return this.postConfirmed(result.post, commandId);
     if (cmd.type === "create_comment" && result?.comment) return this.commentConfirmed(result.comment, commandId);
+    this.visible(cmd);
     s.resolvePending(commandId);
     const post = s.posts.get(cmd.payload.post_id);
     if (cmd.type === "edit_post" && post) Object.assign(post, { body: cmd.payload.body, edited: true });
@@ -150,11 +162,12 @@ export class Commands {
     const s = this.store;
     const cmd = s.pending.get(commandId);
     if (!cmd) return;
+    s.history.track(commandId, { stage: "failed", error: failureText(error) });
     if (["like_post", "unlike_post", "follow_user", "unfollow_user"].includes(cmd.type)) {
       s.resolvePending(commandId); // a toggle rolls back to the confirmed state, with the reason
       s.likeIntent.delete(cmd.payload.post_id);
       s.followIntent.delete(cmd.payload.handle);
-      s.notice = { kind: "error", text: error?.message || "That did not work." };
+      s.notice = { kind: "error", text: failureText(error) };
     } else s.failPending(commandId, error);
     s.changed();
   }
@@ -162,10 +175,11 @@ export class Commands {
   postConfirmed(post, commandId, version) {
     const s = this.store;
     s.seeVersion(version);
-    const cmd = s.resolvePending(commandId);
+    const cmd = s.pending.get(commandId);
     if (cmd) {
       s.origin.set(post.id, commandId);
-      s.elapsed.set(post.id, Date.now() - cmd.sentAt);
+      s.elapsed.set(post.id, this.visible(cmd));
+      s.resolvePending(commandId);
       performance.mark(`ripple:confirmed:${commandId}`);
     }
     const inList = s.page === "home" || s.page === "explore"
@@ -179,6 +193,8 @@ export class Commands {
   commentConfirmed(comment, commandId, version) {
     const s = this.store;
     s.seeVersion(version);
+    const cmd = s.pending.get(commandId);
+    if (cmd) s.done.set(`comment:${comment.id}`, { type: cmd.type, ms: this.visible(cmd), command_id: commandId });
     s.resolvePending(commandId);
     if (s.page === "post" && s.data.post?.id === comment.post_id
         && !s.comments.some((c) => c.id === comment.id)) s.comments.push(comment);

@@ -4,6 +4,7 @@ import { announce } from "./a11y.js";
 import { textField } from "./compose.js";
 import { avatar, h, plural, reconcile, setAttr, setText, show, timeEl } from "./dom.js";
 import { followButton, refreshFollow } from "./people.js";
+import { commandLabel, failureText } from "./stages.js";
 
 export const CQRS_NOTE = "Your post shows here at once. Others see it a moment later, when the "
   + "read side has it (that is CQRS: writes and reads travel separately).";
@@ -42,7 +43,8 @@ export function profileHeader(store, onFollow) {
     h("p", { class: "counts" },
       h("span", { class: "posts" }), " · ",
       h("a", { class: "followers" }), " · ", h("a", { class: "following" })),
-    followButton(store.data.user.handle));
+    followButton(store.data.user.handle),
+    h("span", { class: "status follow-status" }));
   el.querySelector(".follow").addEventListener("click", () => onFollow(store.data.user.handle));
   el.querySelector(".avatar-slot").replaceWith(avatar(store.data.user.handle, "large"));
   return el;
@@ -60,6 +62,12 @@ export function refreshProfile(el, store) {
   el.querySelector(".following").href = `/users/${u.handle}/following`;
   refreshFollow(el.querySelector(".follow"), { on: u.followed_by_me, pending: u.followPending },
                 !!store.me && store.me !== u.handle);
+  const label = store.followStatus(u.handle); // the latest follow/unfollow's stage (stages.js)
+  const status = el.querySelector(".follow-status");
+  setText(status, label?.text || "");
+  status.className = `status follow-status ${label?.cls || ""}`.trim();
+  status.dataset.commandId = label?.command_id || "";
+  setAttr(status, "role", label?.text ? "status" : null);
 }
 
 export function commentsSection(onComment) {
@@ -107,7 +115,9 @@ export function refreshComments(section, store, me) {
   for (const c of store.comments) {
     const key = `id:${c.id}`;
     if (!commentNodes.has(key)) commentNodes.set(key, commentNode(key, c, me));
-    wanted.push(commentNodes.get(key));
+    const li = commentNodes.get(key);
+    refreshDone(li, store.doneLabel(`comment:${c.id}`));
+    wanted.push(li);
   }
   for (const c of drafts) {
     const key = `c:${c.command_id}`;
@@ -122,6 +132,16 @@ export function refreshComments(section, store, me) {
   show(section.querySelector("form"), !!me && !store.data.deleted);
 }
 
+/** A confirmed comment this tab sent keeps its last stage ("visible to everyone · N ms"). */
+function refreshDone(li, done) {
+  let status = li.querySelector(".status");
+  if (!done) { status?.remove(); return; }
+  if (!status) li.append(status = h("div", { class: "status", role: "status" }));
+  setText(status, done.text);
+  status.className = `status ${done.cls}`;
+  li.dataset.commandId = done.command_id || "";
+}
+
 function refreshDraft(li, c, section) {
   const failed = c.state === "failed";
   const was = li.classList.contains("failed");
@@ -129,8 +149,9 @@ function refreshDraft(li, c, section) {
   li.dataset.commandId = c.command_id;
   let status = li.querySelector(".status");
   if (!status) li.append(status = h("div", { class: "status" }));
-  setText(status, failed ? `Not posted: ${c.error?.message}` : "sending…");
-  status.className = `status${failed ? " error" : ""}`;
+  const label = commandLabel(c); // the comment's stage, or its refusal / rejection (stages.js)
+  setText(status, failed ? failureText(c.error) : label.text);
+  status.className = `status ${label.cls}`;
   setAttr(status, "role", failed ? null : "status"); // the rejection is announced assertively
   if (!failed || was) return;
   const actions = h("div", { class: "actions" },

@@ -3,8 +3,9 @@
 import { io } from "/vendor/socket.io.esm.min.js";
 import { getJSON } from "./api.js";
 
-export function connectSocket(store, commands, setConnection) {
+export function connectSocket(store, commands, setConnection, inspector = null) {
   const socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 3000 });
+  store.socket = socket;
 
   socket.on("connect", () => {
     // "live" once the server has joined this tab's rooms (the ack), not merely when connected.
@@ -19,8 +20,14 @@ export function connectSocket(store, commands, setConnection) {
   socket.on("connect_error", () => setConnection(false));
 
   socket.on("post_created", (m) => commands.postConfirmed(m.post, m.command_id, m.version));
-  socket.on("command_succeeded", (m) => commands.succeeded(m.command_id, m.result, m.version));
-  socket.on("command_failed", (m) => commands.failed(m.command_id, m.error));
+  socket.on("command_saved", (m) => commands.saved(m.command_id, m.timings));
+  socket.on("command_succeeded", (m) => commands.succeeded(m.command_id, m.result, m.version, m.timings));
+  socket.on("command_failed", (m) => commands.failed(m.command_id, { ...m.error, kind: "rejected" }));
+  socket.on("demo", (m) => inspector?.onDemo(m)); // every tab: the banner follows the controls
+  if (inspector) { // only a tab with the inspector open is in its room (and hears these)
+    socket.on("system", (m) => inspector.onSystem(m));
+    socket.on("events_appended", (m) => inspector.onEvents(m.events || []));
+  }
   socket.on("post_edited", (m) => update(store, m, (p) => Object.assign(p, {
     body: m.body, edited_at: m.edited_at, edited: true })));
   socket.on("post_deleted", (m) => {
@@ -71,10 +78,19 @@ function update(store, m, fn) {
 }
 
 function roomsFor(store) {
+  return [...pageRooms(store), ...(store.inspectorOpen ? ["inspector"] : [])];
+}
+
+function pageRooms(store) {
   if (store.page === "explore") return ["timeline"];
   if (store.page === "profile") return [`profile:${store.data.user.handle}`];
   if (store.page === "post" && store.data.post) return [`post:${store.data.post.id}`];
   return []; // home: the feed arrives through this user's own room
+}
+
+/** Join or leave the inspector room as the panel opens or closes (the page's rooms stay). */
+export function rewatch(store) {
+  if (store.socket?.connected) store.socket.emit("watch", { rooms: roomsFor(store) });
 }
 
 export const PAGE_API = {

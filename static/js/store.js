@@ -1,6 +1,8 @@
 // store.js — the one owner of client state. The view renders from it; only its methods change it.
 // Confirmed data is what the server's read models said; pending commands are the optimistic layer
 // on top, kept in localStorage until the server has answered them, so a reload loses nothing.
+// Each pending command also has a stage (stages.js): sending → accepted → saved → visible.
+import { History, commandLabel, stageLabel } from "./stages.js";
 
 const storageKey = (me) => `ripple.pending.v1.${me}`;
 
@@ -21,6 +23,8 @@ export class Store {
     this.followIntent = new Map(); // handle -> following state the user chose last
     this.editing = new Set();    // post ids whose edit form is open
     this.notice = null;          // a short message for the user {text, kind}
+    this.done = new Map();       // "post:<id>" | "comment:<id>" | "profile:<h>" -> {type, ms, command_id}
+    this.history = new History(me); // this tab's last 20 commands (the inspector's list)
     this.listeners = [];
     for (const p of this.data.posts || []) this.upsertPost(p, true);
     if (this.data.post) {
@@ -53,10 +57,48 @@ export class Store {
   // ---- pending commands (the optimistic layer) ------------------------------------------------
   addPending(type, payload) {
     const cmd = { command_id: crypto.randomUUID(), type, payload, sentAt: Date.now(),
-                  state: "pending", error: null };
+                  state: "pending", stage: "sending", error: null };
     this.pending.set(cmd.command_id, cmd);
     this.savePending();
+    this.history.track(cmd.command_id, { type, sent: cmd.sentAt, stage: "sending" }, true);
     return cmd;
+  }
+
+  /** A pending command reached `stage` (never moves back: answers may arrive out of order). */
+  setStage(id, stage) {
+    const cmd = this.pending.get(id);
+    const order = ["sending", "accepted", "saved"];
+    if (cmd && cmd.state === "pending" && order.indexOf(stage) > order.indexOf(cmd.stage || "sending")) {
+      cmd.stage = stage;
+      this.savePending();
+      return true;
+    }
+    return false;
+  }
+
+  /** The status line of a post: its latest command's stage (edit, delete, like), or how long the
+   * last one took to be visible to everyone. {text, cls, command_id} or null. */
+  postStatus(id) {
+    const cmds = [...this.pending.values()].filter((c) => c.payload.post_id === id
+      && c.type !== "create_comment").sort((a, b) => a.sentAt - b.sentAt);
+    const last = cmds.pop();
+    if (last) return { ...commandLabel(last), command_id: last.command_id };
+    const done = this.doneLabel(`post:${id}`);
+    if (done || !this.elapsed.has(id)) return done;
+    return { ...stageLabel("create_post", "visible", this.elapsed.get(id)), command_id: this.origin.get(id) };
+  }
+
+  /** The follow button's status line on a profile: the latest follow/unfollow's stage. */
+  followStatus(handle) {
+    const last = [...this.pending.values()].filter((c) => c.payload.handle === handle)
+      .sort((a, b) => a.sentAt - b.sentAt).pop();
+    if (last) return { ...commandLabel(last), command_id: last.command_id };
+    return this.doneLabel(`profile:${handle}`);
+  }
+
+  doneLabel(key) {
+    const d = this.done.get(key);
+    return d ? { ...stageLabel(d.type, "visible", d.ms), command_id: d.command_id } : null;
   }
 
   failPending(id, error) {

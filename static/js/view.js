@@ -4,6 +4,7 @@
 import { announce } from "./a11y.js";
 import { textField } from "./compose.js";
 import { avatar, h, plural, reconcile, setAttr, setText, setTime, show } from "./dom.js";
+import { commandLabel, failureText } from "./stages.js";
 
 const nodes = new Map(); // key -> <li>
 const fields = new WeakMap(); // <li> -> its edit box (compose.js textField)
@@ -43,9 +44,9 @@ function skeleton(key) {
 /** What went wrong with this item, if anything: {text, error, kind} (kind: post | edit | delete). */
 function failure(item, post) {
   const d = item.draft;
-  if (d && d.state === "failed") return { text: `Not posted: ${d.error?.message || "failed"}`, error: d.error, kind: "post" };
-  if (post.editState === "failed") return { text: `Edit not saved: ${post.editError?.message}`, error: post.editError, kind: "edit" };
-  if (post.deleteError) return { text: `Not deleted: ${post.deleteError.message}`, error: post.deleteError, kind: "delete" };
+  if (d && d.state === "failed") return { text: `Not posted: ${d.error?.message || "failed"}`, error: d.error, kind: "post", label: failureText(d.error) };
+  if (post.editState === "failed") return { text: `Edit not saved: ${post.editError?.message}`, error: post.editError, kind: "edit", label: `edit ${failureText(post.editError)}` };
+  if (post.deleteError) return { text: `Not deleted: ${post.deleteError.message}`, error: post.deleteError, kind: "delete", label: `delete ${failureText(post.deleteError)}` };
   return null;
 }
 
@@ -71,14 +72,13 @@ function fill(li, item, store) {
   setText(q(".body"), post.body);
 
   const status = q(".status");
-  let text = "";
-  if (failed) text = failed.text;
-  else if (draft) text = "sending…";
-  else if (item.deleting) text = "deleting…";
-  else if (post.editState === "pending") text = "saving edit…";
-  else if (post.elapsed !== undefined) text = `visible to everyone · ${post.elapsed} ms`;
+  // the stage of this item's latest command (stages.js), or what failed and why
+  const label = failed ? { text: failed.label, cls: "stage stage-failed error" }
+    : draft ? commandLabel(draft) : store.postStatus(post.id);
+  const text = label?.text || "";
   setText(status, text);
-  status.className = `status${failed ? " error" : ""}`;
+  status.className = `status ${label?.cls || ""}`.trim();
+  status.dataset.commandId = label?.command_id || draft?.command_id || "";
   setAttr(status, "role", text && !failed ? "status" : null); // no empty live regions
 
   const like = q(".like");

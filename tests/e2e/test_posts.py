@@ -19,7 +19,7 @@ def test_post_is_pending_until_the_worker_runs_then_confirmed(user_page, stack):
     page.click("#post-button")
     item = page.locator("li.post", has_text="held back, still shown")
     expect(item).to_have_class("post pending")
-    expect(item.locator(".status")).to_have_text("sending…")
+    expect(item.locator(".status")).to_have_text("accepted · waiting in the queue")  # 202, queued
     expect(page.locator("#composer-body")).to_have_value("")
     page.wait_for_timeout(500)
     expect(item).to_have_class("post pending")  # nothing confirms it without the worker
@@ -100,7 +100,7 @@ def test_duplicate_post_rolls_back_offering_edit_and_discard_not_retry(user_page
 
     submit(page, first)  # focus stays in the composer after submitting
     failed = page.locator("li.post.failed", has_text=first)
-    expect(failed.locator(".status")).to_have_text("Not posted: You already posted that.",
+    expect(failed.locator(".status")).to_have_text("rejected: You already posted that.",
                                                    timeout=15000)
     expect(failed.locator(".body")).to_have_text(first)  # the text is never lost
     expect(failed.locator("button.retry")).to_be_hidden()
@@ -147,8 +147,8 @@ def test_reload_while_pending_ends_with_one_confirmed_post(user_page, stack):
         page.reload()
     assert sent.value.post_data_json["command_id"] == saved["command_id"]  # re-sent, same id
     item = page.locator("li.post", has_text=body)
-    expect(item).to_have_class("post pending")  # from localStorage, before any answer
-    expect(item.locator(".status")).to_have_text("sending…")
+    expect(item).to_have_class("post pending")  # from localStorage, with the stage it had reached
+    expect(item.locator(".status")).to_have_text("accepted · waiting in the queue")
     assert [c["command_id"] for c in pending_in_storage(page)] == [saved["command_id"]]
 
     stack.start_worker()

@@ -112,18 +112,18 @@ def test_comment_on_a_post_deleted_meanwhile_rolls_back_with_the_reason(user_pag
     expect(b.locator("dialog .secondary")).to_be_focused()  # asked first: focus starts on Cancel
     with b.expect_response("**/api/commands"):
         b.locator("dialog button.confirm").click()
-    expect(b.locator("li.post", has_text="soon gone")).to_contain_text("deleting…")
+    expect(b.locator("li.post", has_text="soon gone")).to_contain_text("delete accepted · waiting in the queue")
     seen = a.evaluate(CLICK_AND_READ, [f'li.post[data-post-id="{pid}"] .like', 1])
     assert (seen["pressed"], seen["count"], seen["pending"]) == ("true", "1", True)
     a.fill("#comment-body", "too late?")
     with a.expect_response("**/api/commands"):
         a.click("#comment-form button")
     draft = a.locator("#comments li.comment", has_text="too late?")
-    expect(draft).to_contain_text("sending…")
+    expect(draft).to_contain_text("accepted · waiting in the queue")
 
     stack.start_worker()
     expect(draft).to_have_class(re.compile("failed"), timeout=LONG)
-    expect(draft.locator(".status")).to_have_text("Not posted: That post was deleted.")
+    expect(draft.locator(".status")).to_have_text("rejected: That post was deleted.")
     expect(draft.locator(".revise")).to_be_visible()  # a rejection: Edit and Discard, no Retry
     expect(draft.locator(".discard")).to_be_visible()
     expect(a.locator("#notice")).to_have_text("This post was deleted.")
@@ -153,7 +153,8 @@ def test_edit_shows_edited_everywhere(user_page):
     item.locator(".edit-form button[type=submit]").click()
     expect(item.locator(".body")).to_have_text("second draft")
     expect(item.locator(".edited")).to_be_visible()
-    expect(item.locator(".status")).to_have_text("", timeout=LONG)  # "saving edit…" gone
+    expect(item.locator(".status")).to_have_text(re.compile(r"^edit visible to everyone · \d+ ms$"),
+                                                 timeout=LONG)
     for viewer in (a, c):  # live, in another user's home feed and on Explore
         other = viewer.locator(f'li.post[data-post-id="{pid}"]')
         expect(other.locator(".body")).to_have_text("second draft", timeout=LONG)

@@ -126,7 +126,7 @@ def test_db_unavailable_commands_wait_and_apply_once(fault_stack, request, db):
 
 
 def test_browser_shows_post_pending_while_db_is_locked(fault_stack, browser):
-    """Chromium: while SQLite is locked the post stays "sending…" -- the page's watchdog asks the
+    """Chromium: while SQLite is locked the post stays "accepted" -- the page's watchdog asks the
     server and hears "queued", not a failure -- and is confirmed once the lock goes."""
     from playwright.sync_api import expect
 
@@ -146,7 +146,7 @@ def test_browser_shows_post_pending_while_db_is_locked(fault_stack, browser):
         item = page.locator("li.post", has_text="posted while the write DB is locked")
         assert polled.value.json()["status"] == "queued"  # the watchdog asked: still waiting
         expect(item).to_have_class("post pending")
-        expect(item.locator(".status")).to_have_text("sending…")
+        expect(item.locator(".status")).to_have_text("accepted · waiting in the queue")
         outage.end()
         outage = None
         ended = time.monotonic()

@@ -66,3 +66,36 @@ def test_write_db_unreachable_is_503(redis_server, tmp_path):
     report = r.get_json()
     assert report["redis"]["ok"] and not report["db"]["ok"] and report["db"]["error"]
     assert report["log_head"] is None and report["read_model_lag"] is None
+
+
+def test_a_failing_recovery_makes_health_degraded_but_still_200(app, client, services, monkeypatch):
+    """Recovery is never silent: break it on purpose (as an RQ release changing the internals it
+    reads would) and /healthz says "degraded" once no pass succeeded for RECOVERY_STALE_S while a
+    worker is alive -- still HTTP 200, this process can serve. A good pass makes it ok again."""
+    import time as _time
+
+    from backend.web import health
+    from worker import recovery
+    watchman = recovery.Watchman(services.queue, "w-health", 30, engine=services.engine)
+    state = ({}, {}, {})
+    assert watchman.one_pass(*state)
+    report = client.get("/healthz").get_json()
+    assert report["status"] == "ok" and report["recovery"]["ok"]
+    assert report["recovery"]["error_code"] is None and report["recovery"]["last_pass_at"] > 0
+    good_at = report["recovery"]["last_pass_at"]
+
+    def broken(queue, seen, now=None):
+        raise AttributeError("'Execution' object has no attribute 'key'")
+    monkeypatch.setattr(recovery, "recover", broken)
+    monkeypatch.setattr(health, "RECOVERY_STALE_S", 0.5)
+    assert not watchman.one_pass(*state)
+    _time.sleep(0.6)
+    assert not watchman.one_pass(*state)  # still failing, and the worker is alive
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    assert r.get_json()["status"] == "degraded"
+    assert r.get_json()["recovery"] == {"ok": False, "last_pass_at": good_at,
+                                        "error_code": "AttributeError"}
+    monkeypatch.undo()
+    assert watchman.one_pass(*state)
+    assert client.get("/healthz").get_json()["status"] == "ok"

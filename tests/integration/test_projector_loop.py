@@ -197,9 +197,10 @@ def test_pause_and_resume_under_a_stream_of_500_commands(tmp_path):
         from tests.conftest import make_config
         svc = build_services(make_config(server.url, db))
         with svc.session_factory() as s:
-            processed = dict(s.execute(select(ProcessedCommand.command_id, ProcessedCommand.status)))
-            per_cmd = dict(s.execute(select(Event.command_id, func.count()).group_by(
-                Event.command_id).where(Event.command_id.is_not(None))))
+            processed = {c: st for c, st in s.execute(
+                select(ProcessedCommand.command_id, ProcessedCommand.status)).all()}
+            per_cmd = {c: n for c, n in s.execute(select(Event.command_id, func.count()).where(
+                Event.command_id.is_not(None)).group_by(Event.command_id)).all()}
             posts = s.scalar(select(func.count()).select_from(Post))
         lost = [c for _, c in sent if processed.get(c) != "succeeded"]
         doubled = [c for c, n in per_cmd.items() if n != 1]

@@ -87,7 +87,7 @@ def trigger(clients, app, method: str, template: str, status: int, code: str):
 
 
 def test_every_documented_error_code_occurs(app, clients):
-    documented = error_codes()
+    documented = error_codes(demo=False)
     seen = []
     for (method, template, status), codes in sorted(documented.items()):
         for code in codes:
@@ -109,7 +109,8 @@ def test_too_many_requests_occurs_where_documented(services):
                          ratelimit_login="1 per minute", ratelimit_signup="1 per minute")
     app = create_app(config)
     app.extensions["ripple"] = services
-    limited = [(m, p) for (m, p, s), codes in error_codes().items() if "too_many_requests" in codes]
+    limited = [(m, p) for (m, p, s), codes in error_codes(demo=False).items()
+               if "too_many_requests" in codes]
     assert {p for _, p in limited} == {"/api/signup", "/api/login", "/api/commands"}
     c = app.test_client()
     for method, path in sorted(limited, key=lambda mp: mp[1] != "/api/signup"):  # signup first
@@ -117,6 +118,47 @@ def test_too_many_requests_occurs_where_documented(services):
             body = MEMBER if path != "/api/commands" else _cmd(body="hi")
             resp = c.post(path, json=body)
         assert resp.status_code == 429 and resp.get_json()["error"]["code"] == "too_many_requests"
+
+
+def test_every_documented_error_code_of_the_demo_operations_occurs(services, app, clients):
+    """/api/demo and /api/guest: demo_off with demo mode off; the rest on a demo-mode app."""
+    from backend import create_app
+    documented = error_codes(demo=True)
+    for (method, path, status), codes in documented.items():
+        if codes == ["demo_off"]:
+            resp = clients["member"].post(path, json={})
+            assert (resp.status_code, resp.get_json()["error"]["code"]) == (404, "demo_off")
+    config = make_config(services.config.redis_url, services.config.database_url, demo=True,
+                         ratelimit_enabled=True, ratelimit_signup="1 per minute",
+                         ratelimit_demo="1 per minute")
+    demo_app = create_app(config)
+    demo_app.extensions["ripple"] = services
+    member, guest = demo_app.test_client(), demo_app.test_client()
+    assert member.post("/api/login", json=MEMBER).status_code == 200
+    assert guest.post("/api/guest", json={}).status_code == 201
+    bodies = {"invalid_body": [], "unknown_field": {"turbo": True},
+              "out_of_range": {"worker_delay_ms": 5001}, "invalid_field": {"crowd": "yes"}}
+    seen = set()
+    for (method, path, status), codes in sorted(documented.items()):
+        for code in codes:
+            c = member
+            if code == "demo_off":
+                continue  # above
+            if code in bodies and path == "/api/demo":
+                resp = c.post(path, json=bodies[code])
+            elif code == "guest_forbidden":
+                resp = guest.post(path, json={"crowd": False})
+            elif code == "too_many_requests":
+                first = (demo_app.test_client() if path == "/api/guest" else c)
+                resp = first.post(path, json={"crowd": False} if path == "/api/demo" else {})
+                resp = first.post(path, json={"crowd": False} if path == "/api/demo" else {})
+            else:
+                resp = trigger({"member": c, "anon": demo_app.test_client(), "other": c},
+                               demo_app, method, path, status, code)
+            got = (resp.status_code, (resp.get_json(silent=True) or {}).get("error", {}).get("code"))
+            assert got == (status, code), (path, code, got)
+            seen.add((path, code))
+    assert len(seen) == sum(len(c) for c in documented.values()) - 2  # demo_off, checked above
 
 
 def _examples(schema: dict, components: dict) -> list:

@@ -88,7 +88,7 @@ def test_the_ui_says_when_to_retry_and_keeps_the_text(browser_user, limited_stac
     item = page.locator("li.post", has_text="third, over the limit")
     expect(item).to_have_class("post failed")
     expect(item.locator(".status")).to_have_text(
-        re.compile(r"^Not posted: Too many actions: try again in \d+ s\.$"))
+        re.compile(r"^refused by the server: Too many actions: try again in \d+ s\.$"))
     expect(item.locator(".body")).to_have_text("third, over the limit")  # the text is kept
     expect(item.locator("button.retry")).to_be_visible()
     expect(item.locator("button.discard")).to_be_visible()

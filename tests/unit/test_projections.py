@@ -156,7 +156,7 @@ def test_no_projection_writes_outside_its_pipeline(mem, kind):
 
 
 def test_the_projector_fast_path_splits_a_batch_before_each_event_that_reads_redis():
-    from backend.read.projector import _chunks
+    from backend.read.fast_path import _chunks
     kinds = ["post_created", "post_liked", "user_followed", "post_created", "user_unfollowed",
              "user_followed", "comment_created"]
     events = [{"seq": i, "type": k} for i, k in enumerate(kinds, start=1)]

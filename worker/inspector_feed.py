@@ -1,0 +1,58 @@
+"""The inspector's live feed, from ONE emitter per instance (a worker thread holding a Redis lock):
+to the Socket.IO room "inspector" only, so tabs with the inspector closed get none of it.
+
+- `system`: the GET /api/system object, when it changed, at most 4 times a second;
+- `events_appended {"events": [...]}`: the events appended since the last batch (summaries that
+  follow the event log's privacy rules, backend/read/system.py).
+And to every tab, only when the demo controls change (set, or reverted by themselves): `demo`, the
+demo object, so every open page shows or drops the banner.
+"""
+from backend.read.system import demo_state, events_after, log_head, system_report
+from worker.emitter import make_emitter
+from worker.singleton import Singleton
+
+LOCK = "ripple:inspector-emitter"
+WATCHED = "ripple:inspector:watched"  # set (60 s) by the web side while some tab has it open
+ROOM = "inspector"
+PERIOD_S = 0.25  # 4 a second at most
+BATCH = 100
+
+
+class InspectorFeed:
+    def __init__(self, services, emitter):
+        self.svc, self.emitter = services, emitter
+        self.last_report, self.seq = None, None
+
+    def start_from_head(self) -> None:
+        """On taking over: continue from the log head (the tail shows what happens from now on)."""
+        self.seq, self.last_report = log_head(self.svc.session_factory), None
+
+    def step(self) -> None:
+        if not self.svc.redis.exists(WATCHED):  # nobody watching: only the banner's changes
+            state = demo_state(self.svc.redis, self.svc.config)
+            if self.last_report is not None and state != self.last_report["demo"]:
+                self.emitter.emit("demo", state)
+            self.last_report, self.seq = {"demo": state}, None
+            return
+        report = system_report(self.svc)
+        if report != self.last_report:
+            self.emitter.emit("system", report, to=ROOM)
+            if self.last_report is not None and report["demo"] != self.last_report["demo"]:
+                self.emitter.emit("demo", report["demo"])  # rare: a person set them, or they expired
+            self.last_report = report
+        if self.seq is None:  # someone just opened it: the tail starts now
+            self.seq = report["log_head"]
+        if report["log_head"] > self.seq:
+            events = events_after(self.svc.session_factory, self.seq, BATCH)
+            if events:
+                self.seq = events[-1]["seq"]
+                self.emitter.emit("events_appended", {"events": events}, to=ROOM)
+
+
+def start(services) -> Singleton:
+    """Its own emitter: the job thread's one batches messages and is not to be shared."""
+    config = services.config
+    feed = InspectorFeed(services, make_emitter(config.redis_url, config.socketio_channel))
+    thread = Singleton(services.redis, LOCK, feed.step, PERIOD_S, on_acquire=feed.start_from_head)
+    thread.start()
+    return thread
