@@ -123,6 +123,14 @@ def spec() -> dict:
             200, {"type": "object", "required": ["post", "version"], "properties": {
                 "post": POST, "version": {"type": "integer"}}}, 404),
             params=[_path("post_id", POST_ID)])},
+        "/api/posts/{post_id}/comments": {"get": _op(
+            "A page of a post's comments, oldest first (after = the previous page's next)",
+            _responses(200, {"type": "object", "required": ["comments", "next", "version"],
+                             "properties": {"comments": {"type": "array"},
+                                            "next": {"type": ["integer", "null"]},
+                                            "version": {"type": "integer"}}}, 400, 404),
+            params=[_path("post_id", POST_ID), _query("after", 0, 10**9),
+                    _query("limit", 1, 50)])},
         "/api/openapi.json": {"get": _op("This document", _responses(200, {"type": "object"}))},
         "/healthz": {"get": _op("Can this web process serve? (503 when Redis or the DB is down)",
                                 {"200": {"description": "OK", **_json({"type": "object"})},

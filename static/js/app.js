@@ -61,8 +61,12 @@ function startFeedPage() {
   if (store.page !== "post") parts.push(more);
   more.addEventListener("click", () => loadMore(more));
   if (store.page === "home") parts.push(empty = emptyFeed(store.data.suggestions));
+  let moreComments = null;
   if (store.page === "post") {
     parts.push(comments = commentsSection((body) => commands.comment(store.data.post.id, body)));
+    parts.push(moreComments = h("button", { type: "button", id: "more-comments", class: "more",
+                                            text: "More comments", hidden: true }));
+    moreComments.addEventListener("click", () => loadMoreComments(moreComments));
     comments.addEventListener("click", (e) => {
       const id = e.target.dataset.command;
       if (e.target.matches(".retry")) commands.retry(id);
@@ -84,6 +88,7 @@ function startFeedPage() {
     if (comments) refreshComments(comments, store, store.me);
     if (empty) show(empty, count === 0);
     show(more, store.next !== null && store.page !== "post");
+    if (moreComments) show(moreComments, store.data.post?.comments_next != null);
     if (store.page === "post" && store.data.deleted) {
       setText(notice, "This post was deleted.");
       show(notice, true);
@@ -134,6 +139,21 @@ async function loadMore(button) {
   if (res.ok) {
     for (const p of res.data.posts) store.upsertPost(p, true);
     store.next = res.data.next;
+  } else store.notice = { kind: "error", text: res.error.message };
+  store.changed();
+}
+
+/** The next page of a post's comments (a long thread arrives a page at a time), appended below. */
+async function loadMoreComments(button) {
+  const post = store.data.post;
+  button.disabled = true;
+  const res = await getJSON(`/api/posts/${post.id}/comments?after=${post.comments_next}`);
+  button.disabled = false;
+  if (res.ok) {
+    for (const c of res.data.comments) {
+      if (!store.comments.some((x) => x.id === c.id)) store.comments.push(c);
+    }
+    post.comments_next = res.data.next;
   } else store.notice = { kind: "error", text: res.error.message };
   store.changed();
 }

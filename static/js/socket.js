@@ -45,6 +45,7 @@ export function connectSocket(store, commands, setConnection) {
     if (m.comment.author === store.me && store.pending.has(m.command_id)) {
       commands.commentConfirmed(m.comment, m.command_id, m.version);
     } else if (store.page === "post" && store.data.post?.id === m.post_id
+               && store.data.post.comments_next == null // all older pages shown: it goes last
                && !store.comments.some((c) => c.id === m.comment.id)) {
       store.comments.push(m.comment);
       store.changed();
