@@ -1,8 +1,9 @@
 """Ripple's Flask application factory."""
-import time
+import logging
 from datetime import timedelta
 
-from flask import Flask, request, session
+from flask import Flask, request
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -10,7 +11,9 @@ from backend import cli
 
 from backend.web import api, asyncapi, auth_api, health, openapi, pages, ratelimit, realtime
 from backend.config import Config
-from backend.web.http import ApiError, check_origin, error_response
+from backend.web.http import ApiError, check_host, check_origin, error_response
+from backend.web.login import refuse_invalid_session
+from backend.web.session_cookie import ServerSessionInterface
 from backend.read.queries import NotFound
 from backend.services import build_services
 
@@ -28,16 +31,11 @@ def create_app(config: Config | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.session_cookie_secure,
         PERMANENT_SESSION_LIFETIME=timedelta(days=30),
-        # Flask would re-sign and re-send the cookie on every response; _slide_session does it
-        # once a day, which still keeps the 30 days sliding with use.
-        SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=config.max_content_length,
         RIPPLE=config,
         TESTING=config.testing,
     )
-    if config.trusted_proxies:
-        n = config.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    app.session_interface = ServerSessionInterface()  # the cookie names a server-side session
     app.extensions["ripple"] = build_services(config)
     app.register_blueprint(auth_api.bp)
     app.register_blueprint(api.bp)
@@ -48,10 +46,13 @@ def create_app(config: Config | None = None) -> Flask:
     ratelimit.init(app, config)
     cli.register(app)
     app.before_request(_guard)
+    app.before_request(refuse_invalid_session)
     app.after_request(_security_headers)
-    app.after_request(_slide_session)
     _register_errors(app)
     realtime.make_socketio(app, config)
+    if config.trusted_proxies:  # outermost, so the Socket.IO handshake sees the real client too
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     return app
 
 
@@ -59,15 +60,9 @@ def _guard():
     limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge()  # on every route, from the header alone: no byte is read
+    check_host()  # a Host not in RIPPLE_ALLOWED_HOSTS (when set): 400, on every route
     if request.path.startswith("/api/"):
         check_origin()
-
-
-def _slide_session(resp):
-    """A logged-in session's cookie is renewed (30 more days) on its first response of each day."""
-    if session.get("handle") and session.get("day") != (today := int(time.time() // 86400)):
-        session["day"] = today  # modified: Flask re-signs the cookie with a fresh expiry
-    return resp
 
 
 def _security_headers(resp):
@@ -82,6 +77,13 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(err: ApiError):
         return error_response(err.status, err.code, err.message, err.field, err.headers)
+
+    @app.errorhandler(RedisError)
+    def redis_down(err: RedisError):
+        """Redis (queue, read models, limits, session cache) unreachable: 503, fail closed."""
+        logging.getLogger("ripple").warning("Redis unavailable: %s", type(err).__name__)
+        return error_response(503, "service_unavailable", "Try again in a moment.",
+                              headers={"Retry-After": "5"})
 
     @app.errorhandler(NotFound)
     def not_found(err: NotFound):

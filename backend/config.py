@@ -29,6 +29,21 @@ def _default_database_url() -> str:
     return f"sqlite:///{INSTANCE / 'ripple.db'}"
 
 
+def _allowed_hosts(env) -> list[str]:
+    hosts = [h.strip() for h in env.get("RIPPLE_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    if env.get("SERVER_NAME"):
+        hosts.append(env["SERVER_NAME"].strip())
+    return hosts
+
+
+def _secure_cookies(env) -> bool:
+    """RIPPLE_SECURE_COOKIES=1/0 decides; unset, cookies are Secure in production only."""
+    value = env.get("RIPPLE_SECURE_COOKIES", "")
+    if value in ("0", "1"):
+        return value == "1"
+    return env.get("RIPPLE_PRODUCTION", "") == "1"
+
+
 @dataclass
 class Config:
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -39,7 +54,15 @@ class Config:
     async_mode: str = "threading"
     # Origins allowed for state-changing requests and Socket.IO, besides the request's own host.
     allowed_origins: list[str] = field(default_factory=list)
-    session_cookie_secure: bool = False
+    # Host names this site answers to (RIPPLE_ALLOWED_HOSTS, comma-separated, or SERVER_NAME); when
+    # set, any other Host header is refused and same-site means one of these (DNS-rebinding defence).
+    allowed_hosts: list[str] = field(default_factory=list)
+    production: bool = False  # set by `./ripple prod` (RIPPLE_PRODUCTION=1)
+    session_cookie_secure: bool = False  # RIPPLE_SECURE_COOKIES; default: on in production
+    sockets_per_member: int = 20   # open Socket.IO connections per member (per web process)
+    sockets_per_session: int = 10  # ... per login session
+    sockets_per_ip: int = 50       # ... per IP, for logged-out viewers
+    comments_per_post_minute: int = 5  # new comments one member may add to one post per minute
     # Reverse proxies in front of the app (TLS terminator, load balancer) whose X-Forwarded-For/
     # -Proto/-Host headers are trusted, so the Origin check and the rate limits see the real client.
     trusted_proxies: int = 0
@@ -66,7 +89,14 @@ class Config:
             socketio_channel=env.get("RIPPLE_SOCKETIO_CHANNEL", cls.socketio_channel),
             async_mode=env.get("RIPPLE_ASYNC_MODE", cls.async_mode),
             allowed_origins=[o for o in env.get("RIPPLE_ALLOWED_ORIGINS", "").split(",") if o],
-            session_cookie_secure=env.get("RIPPLE_SECURE_COOKIES", "") == "1",
+            allowed_hosts=_allowed_hosts(env),
+            production=env.get("RIPPLE_PRODUCTION", "") == "1",
+            session_cookie_secure=_secure_cookies(env),
+            sockets_per_member=int(env.get("RIPPLE_SOCKETS_PER_MEMBER", cls.sockets_per_member)),
+            sockets_per_session=int(env.get("RIPPLE_SOCKETS_PER_SESSION", cls.sockets_per_session)),
+            sockets_per_ip=int(env.get("RIPPLE_SOCKETS_PER_IP", cls.sockets_per_ip)),
+            comments_per_post_minute=int(env.get("RIPPLE_COMMENTS_PER_POST_MINUTE",
+                                                 cls.comments_per_post_minute)),
             trusted_proxies=int(env.get("RIPPLE_TRUSTED_PROXIES", "0") or 0),
             command_batch=int(env.get("RIPPLE_COMMAND_BATCH", cls.command_batch)),
             ratelimit_enabled=env.get("RIPPLE_RATELIMIT", "1") != "0",

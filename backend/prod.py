@@ -25,7 +25,8 @@ STOP_TIMEOUT_S = 15.0
 
 def web_command(prod: ProdConfig, port: int) -> list[str]:
     args = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"{prod.host}:{port}",
-            "--graceful-timeout", "10", "--timeout", "60", "--log-level", "warning"]
+            "--graceful-timeout", "10", "--timeout", "60", "--log-level", "warning",
+            "--config", "python:backend.gunicorn_conf"]  # no server name/version in headers
     if prod.async_mode == "gevent":
         args += ["--worker-class", "gevent", "--worker-connections", str(prod.connections)]
     else:
@@ -89,7 +90,8 @@ def main() -> int:
     engine = make_engine(config.database_url)
     init_db(engine)
     engine.dispose()
-    env = dict(os.environ, RIPPLE_ASYNC_MODE=prod.async_mode, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, RIPPLE_ASYNC_MODE=prod.async_mode, PYTHONUNBUFFERED="1",
+               RIPPLE_PRODUCTION="1")  # Secure cookies unless RIPPLE_SECURE_COOKIES=0
     env.setdefault("SECRET_KEY", config.secret_key)  # every process must sign sessions alike
     sup = Supervisor(commands(prod), env)
     signal.signal(signal.SIGTERM, sup.request_stop)

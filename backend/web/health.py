@@ -4,25 +4,31 @@ Answers JSON for a load balancer or a monitor: 200 when Redis and the write DB b
 Queue depth (commands waiting in the inbox for a worker) and read-model lag (log head seq - projector
 checkpoint) are reported as figures, not as failures: a burst makes both grow for a moment, and the
 workers catch up; a monitor alerts on them staying high.
+
+The endpoint is public, so a failure is reported as an error *code* (`redis_unavailable`,
+`db_unavailable`); the exception itself (which may name hosts and ports) goes to the server log.
 """
+import logging
 import time
 
 from flask import Blueprint, jsonify
 from sqlalchemy import select
 
-from backend.write import command_queue
 from backend.web.http import services
+from backend.write import command_queue
 from backend.write.models import LogHead
 
 bp = Blueprint("health", __name__)
+log = logging.getLogger("ripple.health")
 
 
-def _check(fn):
-    """(value, None) or (None, error text): a health check reports failures, it never raises."""
+def _check(fn, code: str):
+    """(value, None) or (None, error code): a health check reports failures, it never raises."""
     try:
         return fn(), None
     except Exception as exc:  # noqa: BLE001 -- any failure of a dependency is "down"
-        return None, f"{type(exc).__name__}: {exc}"[:200]
+        log.warning("healthz: %s: %s: %s", code, type(exc).__name__, str(exc)[:300])
+        return None, code
 
 
 def _log_head(session_factory) -> int:
@@ -32,10 +38,12 @@ def _log_head(session_factory) -> int:
 
 def health_report(svc) -> dict:
     start = time.perf_counter()
-    redis_ok, redis_err = _check(svc.redis.ping)
-    head, db_err = _check(lambda: _log_head(svc.session_factory))
-    depth, _ = _check(lambda: command_queue.depth(svc.redis)) if redis_ok else (None, None)
-    checkpoint, _ = _check(svc.projector.checkpoint) if redis_ok else (None, None)
+    redis_ok, redis_err = _check(svc.redis.ping, "redis_unavailable")
+    head, db_err = _check(lambda: _log_head(svc.session_factory), "db_unavailable")
+    depth = checkpoint = None
+    if redis_ok:
+        depth, _ = _check(lambda: command_queue.depth(svc.redis), "queue_unavailable")
+        checkpoint, _ = _check(svc.projector.checkpoint, "read_side_unavailable")
     lag = None
     if head is not None and redis_ok:
         lag = max(0, head - (checkpoint or 0))

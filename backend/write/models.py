@@ -56,6 +56,17 @@ class Comment(Base):
     created_at: Mapped[float] = mapped_column(Float, default=time.time)
 
 
+class LoginSession(Base):
+    """A login session (the cookie carries a random token; the row is keyed by its SHA-256).
+    The source of truth for "is this cookie still good": Redis only caches it (backend/write/sessions)."""
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(token), hex
+    handle: Mapped[str] = mapped_column(String(20), index=True)
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+    expires_at: Mapped[float] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
 class Event(Base):
     """The durable log. Read models are a pure function of it, in `seq` order."""
     __tablename__ = "events"

@@ -17,7 +17,9 @@ window.ripple = { store, commands }; // for the curious (and the e2e tests): ins
 
 const ownProfile = initial.page !== "profile" || initial.data.user?.handle === initial.me;
 if (ownProfile) document.querySelector(`[data-nav="${initial.page}"]`)?.classList.add("active");
+let socket = null; // this tab's live connection (closed first when it logs out: no reconnect race)
 document.getElementById("logout")?.addEventListener("click", async () => {
+  socket?.disconnect();
   await postJSON("/api/logout", {});
   location.href = "/explore";
 });
@@ -47,6 +49,9 @@ function startFeedPage() {
   let comments = null;
   let empty = null;
   if (store.page === "profile") parts.push(header = profileHeader(store, (x) => commands.toggleFollow(x)));
+  if (store.page === "profile" && store.me && store.me === store.data.user?.handle) {
+    parts.push(logoutAllButton());
+  }
   if (store.me && (store.page === "home" || store.page === "explore")) {
     parts.push(composer((body) => commands.createPost(body)));
   }
@@ -56,8 +61,12 @@ function startFeedPage() {
   if (store.page !== "post") parts.push(more);
   more.addEventListener("click", () => loadMore(more));
   if (store.page === "home") parts.push(empty = emptyFeed(store.data.suggestions));
+  let moreComments = null;
   if (store.page === "post") {
     parts.push(comments = commentsSection((body) => commands.comment(store.data.post.id, body)));
+    parts.push(moreComments = h("button", { type: "button", id: "more-comments", class: "more",
+                                            text: "More comments", hidden: true }));
+    moreComments.addEventListener("click", () => loadMoreComments(moreComments));
     comments.addEventListener("click", (e) => {
       const id = e.target.dataset.command;
       if (e.target.matches(".retry")) commands.retry(id);
@@ -79,6 +88,7 @@ function startFeedPage() {
     if (comments) refreshComments(comments, store, store.me);
     if (empty) show(empty, count === 0);
     show(more, store.next !== null && store.page !== "post");
+    if (moreComments) show(moreComments, store.data.post?.comments_next != null);
     if (store.page === "post" && store.data.deleted) {
       setText(notice, "This post was deleted.");
       show(notice, true);
@@ -91,16 +101,34 @@ function startFeedPage() {
   });
   store.changed();
 
+  // Logged out too: Explore, profiles and post pages go live (the socket may watch public rooms).
+  const dot = document.getElementById("connection");
+  socket = connectSocket(store, commands, (up) => {
+    show(dot, true);
+    setText(dot, up ? "live" : "reconnecting…");
+    dot.classList.toggle("down", !up);
+  });
   if (store.me) {
-    const dot = document.getElementById("connection");
-    connectSocket(store, commands, (up) => {
-      show(dot, true);
-      setText(dot, up ? "live" : "reconnecting…");
-      dot.classList.toggle("down", !up);
-    });
     commands.resendAll();
     commands.startWatchdog();
   }
+}
+
+/** "Log out everywhere" (own profile only): ends every session of this member, sockets included. */
+function logoutAllButton() {
+  const btn = h("button", { type: "button", id: "logout-all", class: "link",
+                            text: "Log out everywhere" });
+  btn.addEventListener("click", async () => {
+    btn.disabled = true;
+    socket?.disconnect();
+    const res = await postJSON("/api/logout-all", {});
+    if (res.ok || res.status === 401) { location.href = "/explore"; return; }
+    btn.disabled = false;
+    socket?.connect();
+    store.notice = { kind: "error", text: res.error.message };
+    store.changed();
+  });
+  return btn;
 }
 
 /** The next page of the list (cursor = the oldest post id shown), appended below. */
@@ -111,6 +139,21 @@ async function loadMore(button) {
   if (res.ok) {
     for (const p of res.data.posts) store.upsertPost(p, true);
     store.next = res.data.next;
+  } else store.notice = { kind: "error", text: res.error.message };
+  store.changed();
+}
+
+/** The next page of a post's comments (a long thread arrives a page at a time), appended below. */
+async function loadMoreComments(button) {
+  const post = store.data.post;
+  button.disabled = true;
+  const res = await getJSON(`/api/posts/${post.id}/comments?after=${post.comments_next}`);
+  button.disabled = false;
+  if (res.ok) {
+    for (const c of res.data.comments) {
+      if (!store.comments.some((x) => x.id === c.id)) store.comments.push(c);
+    }
+    post.comments_next = res.data.next;
   } else store.notice = { kind: "error", text: res.error.message };
   store.changed();
 }

@@ -8,6 +8,7 @@ import pytest
 
 from backend.web.openapi import error_codes, spec
 from tests.conftest import make_config
+from tests.support import free_port
 
 MEMBER = {"handle": "speccer", "password": "password123"}
 PATH_VALUES = {"{command_id}": "0b9e7a52-3c1d-4f7e-9a59-2d0c8e4b6f11", "{handle}": "speccer",
@@ -32,17 +33,45 @@ COMMAND_BODIES = {
     "body_too_long": _cmd(body="a" * 501), "invalid_post_id": _cmd("like_post", post_id=0),
     "invalid_handle": _cmd("follow_user", handle="no!"),
 }
-RAW = {"malformed_json": b"{", "invalid_utf8": b'{"handle": "\xff"}',
+RAW = {"malformed_json": b"{", "invalid_utf8": b'{"handle": "\xff"}', "duplicate_key": b'{"a": 1, "a": 2}',
        "invalid_unicode": b'{"handle": "\\ud800", "password": "\\udfff"}'}
+
+
+def _app(services, redis_url=None, **config):
+    """An app of its own config; it shares the test's services unless given a Redis of its own."""
+    from backend import create_app
+    application = create_app(make_config(redis_url or services.config.redis_url,
+                                         services.config.database_url, **config))
+    if redis_url is None:
+        application.extensions["ripple"] = services
+    return application
 
 
 @pytest.fixture
 def clients(app, services):
-    """A logged-in member (with post 1), a second member and an anonymous visitor."""
-    member, other, anon = app.test_client(), app.test_client(), app.test_client()
+    """A logged-in member, a second member, an anonymous visitor, a dead session's cookie, and
+    apps that answer to one host only, or whose Redis is unreachable."""
+    member, other, anon, gone = (app.test_client() for _ in range(4))
     assert member.post("/api/signup", json=MEMBER).status_code == 201
     assert other.post("/api/signup", json={**MEMBER, "handle": "other_one"}).status_code == 201
-    return {"member": member, "other": other, "anon": anon}
+    assert gone.post("/api/signup", json={**MEMBER, "handle": "gone_one"}).status_code == 201
+    name = app.config["SESSION_COOKIE_NAME"]
+    dead = gone.get_cookie(name).value
+    assert gone.post("/api/logout", json={}).status_code == 204
+    return {"member": member, "other": other, "anon": anon, "dead": (name, dead),
+            "one_host": _app(services, allowed_hosts=["localhost"]).test_client(),
+            "no_redis": _app(services, redis_url=f"redis://127.0.0.1:{free_port()}/0",
+                             ratelimit_enabled=True).test_client()}  # limits on, as in production
+
+
+def _open(client, method, path, **kwargs):
+    return client.open(path, method=method, json={} if method == "POST" else None, **kwargs)
+
+
+def _dead_cookie(clients, method, path):
+    client = clients["anon"].application.test_client()
+    client.set_cookie(*clients["dead"])
+    return _open(client, method, path)
 
 
 def _conflict(clients, method, path):
@@ -79,6 +108,10 @@ def trigger(clients, app, method: str, template: str, status: int, code: str):
         "user_not_found": lambda: c.get(_fill(template, {"{handle}": "nobody_here"})),
         "post_not_found": lambda: c.get("/api/posts/999999"),
         "command_id_conflict": lambda: _conflict(clients, method, path),
+        "invalid_host": lambda: _open(clients["one_host"], method, path,
+                                      headers={"Host": "evil.example"}),
+        "session_ended": lambda: _dead_cookie(clients, method, path),
+        "service_unavailable": lambda: _open(clients["no_redis"], method, path),
     }
     if path == "/api/commands" and code in COMMAND_BODIES:
         return c.post(path, json=COMMAND_BODIES[code])

@@ -25,6 +25,10 @@ def test_every_emitted_message_matches_the_asyncapi_document(stack):
     sio.connect(stack.base, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in
                                                          author.cookies.items())},
                 transports=["websocket"], wait_timeout=10)
+    for example in doc["components"]["messages"]["watch"]["examples"]:  # documented: accepted
+        assert sio.call("watch", example["payload"], timeout=10) == {"ok": True}
+    refused = sio.call("watch", {"rooms": ["nope"]}, timeout=10)  # answered by an `error` event too
+    assert _errors(doc, "watch_ack", refused) == [] and refused["ok"] is False
     assert sio.call("watch", {"rooms": ["timeline"]}, timeout=10) == {"ok": True}
 
     def run(ctype, **payload):
@@ -47,12 +51,15 @@ def test_every_emitted_message_matches_the_asyncapi_document(stack):
     sio.disconnect()
     documented = doc["channels"]["socket"]["messages"]
     kinds = {event for event, _ in heard}
-    assert kinds >= {"post_created", "command_succeeded", "command_failed", "comment_created",
+    assert kinds >= {"error", "post_created", "command_succeeded", "command_failed", "comment_created",
                      "post_liked", "post_unliked", "post_edited", "user_followed",
                      "user_unfollowed", "post_deleted"}, kinds
     for event, data in heard:
         assert event in documented, event
-        root = {"$ref": doc["components"]["messages"][event]["payload"]["$ref"],
-                "components": doc["components"]}
-        errors = [e.message for e in jsonschema_rs.validator_for(root).iter_errors(data)]
-        assert not errors, (event, data, errors)
+        assert _errors(doc, event, data) == [], (event, data)
+
+
+def _errors(doc: dict, message: str, data) -> list[str]:
+    root = {"$ref": doc["components"]["messages"][message]["payload"]["$ref"],
+            "components": doc["components"]}
+    return [e.message for e in jsonschema_rs.validator_for(root).iter_errors(data)]

@@ -42,11 +42,12 @@ def test_login_is_limited_to_25_per_5_minutes_per_ip(limited_app):
     client = limited_app.test_client()
     assert _signup(client, "rl_login", ip="10.0.0.1").status_code == 201
 
-    def login(password, ip="127.0.0.1"):
-        return client.post("/api/login", json={"handle": "rl_login", "password": password},
+    def login(password, ip="127.0.0.1", handle="rl_login"):
+        return client.post("/api/login", json={"handle": handle, "password": password},
                            environ_base={"REMOTE_ADDR": ip})
 
-    assert {login("wrong password").status_code for _ in range(25)} == {401}
+    # 25 different accounts (one account alone would hit its own backoff first: test_login_limits)
+    assert {login("wrong password", handle=f"rl_{i}").status_code for i in range(25)} == {401}
     _limited(login("password123"), 300)  # even the right password, once over the limit
     assert login("password123", ip="10.0.0.2").status_code == 200  # per IP
 
