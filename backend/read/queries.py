@@ -7,6 +7,8 @@ from backend.read.projections import (CHECKPOINT, POPULAR, TIMELINE, USERS, comm
                           user_posts_key)
 
 MAX_LIMIT = 100
+COMMENT_PAGE = 50              # comments per page, at most
+COMMENT_PAGE_BYTES = 20 * 1024  # ... and about this many bytes as served (a page stays small)
 
 
 class NotFound(LookupError):
@@ -112,8 +114,33 @@ def post_detail(r, post_id: int, viewer: str | None = None) -> dict:
     posts = posts_by_ids(r, [post_id], viewer)
     if not posts:
         raise NotFound("post")
-    comments = [json.loads(c) for c in r.lrange(comments_key(post_id), 0, -1)]
-    return {"post": posts[0] | {"comment_list": comments}, "version": version(r)}
+    page = _comments(r, post_id, 0, COMMENT_PAGE)
+    return {"post": posts[0] | {"comment_list": page["comments"], "comments_next": page["next"]},
+            "version": version(r)}
+
+
+def _served_size(stored: str) -> int:
+    """Bytes of a stored comment (ASCII JSON) served in a page, where <>&' become 6-byte escapes."""
+    return len(stored) + 5 * sum(stored.count(ch) for ch in "<>&'")
+
+
+def _comments(r, post_id: int, after: int, limit: int) -> dict:
+    """Comments oldest first from position `after`; `next` is the position to ask for next (comments
+    are only ever appended, so a position is a stable cursor), None at the end."""
+    raw = r.lrange(comments_key(post_id), after, after + limit)  # one more: is there a next page?
+    comments, size = [], 0
+    for stored in raw[:limit]:
+        size += _served_size(stored)
+        if comments and size > COMMENT_PAGE_BYTES:
+            break
+        comments.append(json.loads(stored))
+    return {"comments": comments, "next": after + len(comments) if len(comments) < len(raw) else None}
+
+
+def comment_page(r, post_id: int, after: int = 0, limit: int = COMMENT_PAGE) -> dict:
+    if not posts_by_ids(r, [post_id]):
+        raise NotFound("post")
+    return _comments(r, post_id, after, limit) | {"version": version(r)}
 
 
 def suggestions(r, viewer: str, limit: int = 5) -> list[dict]:

@@ -30,7 +30,14 @@ class Comment(BaseModel):
 
 
 class PostWithComments(Post):
-    comment_list: list[Comment] = []
+    comment_list: list[Comment] = Field([], description="The first page of comments, oldest first")
+    comments_next: int | None = Field(None, description="`after` for the next page, or null")
+
+
+class CommentPage(BaseModel):
+    comments: list[Comment]
+    next: int | None = Field(description="`after` for the next page, or null at the end")
+    version: int
 
 
 class Page(BaseModel):
@@ -50,6 +57,10 @@ class User(BaseModel):
 
 class UserResponse(BaseModel):
     user: User
+
+
+class SessionsEnded(BaseModel):
+    ended: int = Field(description="How many sessions of this member were ended")
 
 
 class Profile(Page):

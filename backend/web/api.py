@@ -5,16 +5,17 @@ Every GET reads Redis.
 """
 import time
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from backend.read import queries
+from backend.web import ratelimit
 from backend.write.command_queue import parse_marker, put_commands, queued_key, submit
 from backend.write.commands import ValidationError, clean_command_id, parse_command
 from backend.web.http import (ApiError, current_user, json_body, login_required, paged, query_args,
                               read_side, services)
-from backend.web.schemas import FollowQuery, PageQuery
+from backend.web.schemas import CommentsQuery, FollowQuery, PageQuery
 from backend.read.projections import command_key
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -61,6 +62,10 @@ def submit_command():
     except ValidationError as err:
         raise ApiError(400, err.code, err.message, err.field)
     svc, queued = services(), {"command_id": cmd.command_id, "status": "queued"}
+    config = current_app.config["RIPPLE"]
+    if cmd.type == "create_comment" and config.ratelimit_enabled:
+        ratelimit.check_comment(svc.redis, cmd.author, cmd.payload["post_id"], cmd.command_id,
+                                config.comments_per_post_minute, time.time())
     envelope = cmd.envelope() | {"accepted_at": time.time() * 1000}  # the first stage's time (ms)
     kind, value = submit(svc.queue, svc.redis, envelope, command_key(cmd.command_id),
                          svc.config.job_timeout_s)
@@ -124,3 +129,10 @@ def follow_list(handle, which):
 @bp.get("/posts/<int:post_id>")
 def post(post_id):
     return jsonify(queries.post_detail(read_side(), post_id, current_user()))
+
+
+@bp.get("/posts/<int:post_id>/comments")
+def comments(post_id):
+    """The next page of a post's comments: ?after=<comments_next of the previous page>."""
+    args = query_args(CommentsQuery)
+    return jsonify(queries.comment_page(read_side(), post_id, args.after, args.limit))

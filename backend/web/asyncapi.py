@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify
 from pydantic import TypeAdapter
 
 from backend.read.messages import MESSAGES
-from backend.web.schemas import ErrorBody, WatchAck, WatchRequest
+from backend.web.schemas import SocketError, WatchAck, WatchRequest
 
 bp = Blueprint("asyncapi", __name__)
 REF = "#/components/schemas/{model}"
@@ -19,7 +19,7 @@ CHANNEL = {"$ref": "#/channels/socket"}
 
 @cache
 def spec() -> dict:
-    models = {"watch": WatchRequest, "watch_ack": WatchAck, "error": ErrorBody,
+    models = {"watch": WatchRequest, "watch_ack": WatchAck, "error": SocketError,
               **{name: model for name, (model, _) in MESSAGES.items()}}
     refs, defs = TypeAdapter.json_schemas(
         [(name, "validation", TypeAdapter(model)) for name, model in models.items()],
@@ -46,8 +46,10 @@ def spec() -> dict:
         "asyncapi": "3.0.0",
         "info": {"title": "Ripple live updates (Socket.IO)", "version": "1",
                  "description": "Socket.IO 5 (Engine.IO 4) at /socket.io/ on the web origin. A "
-                                "connection needs the session cookie of a logged-in member; it "
-                                "joins that member's user room. Each message is one Socket.IO "
+                                "logged-in member's connection joins their user room; a logged-out "
+                                "viewer's may watch public rooms only. A dead session's cookie or "
+                                "too many sockets is refused (connect_error data {code, message}: "
+                                "session_ended, too_many_sockets). Each message is one Socket.IO "
                                 "event whose single argument is the payload below."},
         "defaultContentType": "application/json",
         "channels": {"socket": {

@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 
 from backend.read import schemas as read
 from backend.web import schemas as web
+from backend.web.login import OPEN_WITH_DEAD_COOKIE
 from backend.write import schemas as write
 
 bp = Blueprint("openapi", __name__)
@@ -25,10 +26,13 @@ MODELS = {"CommandRequest": write.CommandRequest, "Credentials": write.Credentia
           "UserResponse": read.UserResponse, "Health": web.Health, "ErrorBody": web.ErrorBody,
           "PageQuery": web.PageQuery, "FollowQuery": web.FollowQuery,
           "SystemInfo": web.SystemInfo, "DemoControls": web.DemoControls,
-          "DemoState": web.DemoState, "GuestResponse": web.GuestResponse}
+          "DemoState": web.DemoState, "GuestResponse": web.GuestResponse,
+          "CommentsQuery": web.CommentsQuery, "CommentPage": read.CommentPage,
+          "SessionsEnded": read.SessionsEnded}
 
 # Error codes, by status. JSON_IN: any endpoint that reads a JSON body.
-JSON_IN = {400: ["malformed_json", "invalid_utf8", "invalid_unicode"], 403: ["forbidden_origin"],
+JSON_IN = {400: ["malformed_json", "duplicate_key", "invalid_utf8", "invalid_unicode"],
+           403: ["forbidden_origin"],
            413: ["request_entity_too_large"], 415: ["unsupported_media_type"]}
 AUTH = {401: ["not_logged_in"]}
 PARAMS = {400: ["invalid_parameter"]}
@@ -77,11 +81,11 @@ ROUTES = {
     "/api/logout": {"post": Op("Log out", 204, body={"type": "object"},
                                errors={403: ["forbidden_origin"], 413: ["request_entity_too_large"],
                                        415: ["unsupported_media_type"]})},
-    "/api/logout-all": {"post": Op("Log out everywhere (every session of this member)", 200,
-                                   body={"type": "object"}, auth=True,
-                                   errors=_merge(AUTH, {403: ["forbidden_origin"],
-                                                        413: ["request_entity_too_large"],
-                                                        415: ["unsupported_media_type"]}))},
+    "/api/logout-all": {"post": Op("Log out everywhere (every session of this member)",
+                                   answer="SessionsEnded", body={"type": "object"}, auth=True,
+                                   errors={401: ["not_logged_in"], 403: ["forbidden_origin"],
+                                           413: ["request_entity_too_large"],
+                                           415: ["unsupported_media_type"]})},
     "/api/me": {"get": Op("The logged-in member", answer="UserResponse", errors=AUTH, auth=True)},
     "/api/commands": {"post": Op(
         "Submit a command (answered 202, applied by a worker)", 202, "CommandStatus",
@@ -117,17 +121,40 @@ ROUTES = {
                               "GuestResponse", body={"type": "object"}, demo_only=True,
                               errors=_merge(JSON_IN, {404: ["demo_off"],
                                                       429: ["too_many_requests"]}))},
+    "/api/posts/{post_id}/comments": {"get": Op(
+        "A page of a post's comments, oldest first", answer="CommentPage", query="CommentsQuery",
+        path=(("post_id", write.PostId),),
+        errors=_merge(PARAMS, {404: ["post_not_found", *NO_ROUTE]}))},
     "/api/openapi.json": {"get": Op("This document")},
     "/api/asyncapi.json": {"get": Op("The Socket.IO events, as an AsyncAPI 3 document")},
 }
 
 
+# Codes every route may answer, from the guards in front of the views (backend/__init__._guard,
+# backend/web/login.refuse_invalid_session, the RedisError handler).
+EVERY_ROUTE = {400: ["invalid_host"]}  # a Host not in RIPPLE_ALLOWED_HOSTS (when set)
+DEAD_COOKIE = {401: ["session_ended"]}  # a cookie naming no live session, except OPEN_WITH_DEAD_COOKIE
+REDIS_DOWN = {503: ["service_unavailable"]}  # fail closed when Redis is unreachable
+NO_REDIS = {"/api/openapi.json", "/api/asyncapi.json", "/api/logout"}
+HEALTHZ_ERRORS = _merge(EVERY_ROUTE, DEAD_COOKIE)
+
+
+def errors_of(path: str, op: Op) -> dict:
+    """An operation's own error codes plus the guards' (the 503 where Redis is read before any
+    login check; for a logged-in member the session check comes first)."""
+    return _merge(op.errors, EVERY_ROUTE, {} if path in OPEN_WITH_DEAD_COOKIE else DEAD_COOKIE,
+                  REDIS_DOWN if not op.auth and path not in NO_REDIS else {})
+
+
 def error_codes(demo: bool | None = None) -> dict[tuple[str, str, int], list[str]]:
     """(METHOD, path, status) -> the error codes documented for it; `demo` picks the operations
     that exist only in demo mode (True) or the others (False)."""
-    return {(method.upper(), path, status): codes for path, ops in ROUTES.items()
-            for method, op in ops.items() if demo is None or op.demo_only == demo
-            for status, codes in op.errors.items()}
+    out = {(method.upper(), path, status): codes for path, ops in ROUTES.items()
+           for method, op in ops.items() if demo is None or op.demo_only == demo
+           for status, codes in errors_of(path, op).items()}
+    if demo:
+        return out
+    return out | {("GET", "/healthz", status): codes for status, codes in HEALTHZ_ERRORS.items()}
 
 
 def _error_schema(codes: list[str], defs: dict) -> dict:
@@ -150,7 +177,7 @@ def _query(model_schema: dict) -> list[dict]:
     return params
 
 
-def _operation(op: Op, schemas: dict, defs: dict) -> dict:
+def _operation(path: str, op: Op, schemas: dict, defs: dict) -> dict:
     out = {"summary": op.summary, "parameters": [], "security": [{"session": []}] if op.auth else []}
     for name, annotation in op.path:
         schema = TypeAdapter(annotation).json_schema()
@@ -163,7 +190,7 @@ def _operation(op: Op, schemas: dict, defs: dict) -> dict:
         out["requestBody"] = {"required": True, **_json(body)}
     answer = schemas[op.answer] if op.answer else {"type": "object"}
     out["responses"] = {str(op.ok): {"description": "OK", **(_json(answer) if op.ok != 204 else {})}}
-    for status, codes in sorted(op.errors.items()):
+    for status, codes in sorted(errors_of(path, op).items()):
         out["responses"][str(status)] = {"description": "Error", **_json(_error_schema(codes, defs))}
     return out
 
@@ -175,13 +202,15 @@ def spec() -> dict:
         ref_template=REF)
     defs = defs.get("$defs", {})
     schemas = {name: refs[(name, "validation")] for name in MODELS}
-    paths = {path: {method: _operation(op, schemas, defs) for method, op in ops.items()}
+    paths = {path: {method: _operation(path, op, schemas, defs) for method, op in ops.items()}
              for path, ops in ROUTES.items()}
     paths["/healthz"] = {"get": {
         "summary": "Can this web process serve? (503 when Redis or the DB is down)",
         "parameters": [], "security": [], "responses": {
             "200": {"description": "OK", **_json(schemas["Health"])},
-            "503": {"description": "Down", **_json(schemas["Health"])}}}}
+            "503": {"description": "Down", **_json(schemas["Health"])},
+            **{str(status): {"description": "Error", **_json(_error_schema(codes, defs))}
+               for status, codes in HEALTHZ_ERRORS.items()}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Ripple API", "version": "1",

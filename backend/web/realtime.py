@@ -90,7 +90,7 @@ class Counters:
 
 
 def _refuse(code: str, message: str):
-    raise ConnectionRefusedError({"code": code, "message": message})
+    raise ConnectionRefusedError(code, {"code": code, "message": message})  # err.message, err.data
 
 
 def _bad(code: str, message: str, bad_log: RateLimitedLog) -> dict:

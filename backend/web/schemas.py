@@ -5,17 +5,23 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.read.queries import MAX_LIMIT
+from backend.read.queries import COMMENT_PAGE, MAX_LIMIT
 from backend.write.schemas import POST_ID_LIMIT
 
-ROOM_PATTERN = r"^(inspector|timeline|profile:[a-z0-9_]{3,20}|post:[1-9][0-9]{0,14})$"
-WATCH_MAX_ROOMS = 5
+from backend.web.realtime import MAX_ROOMS, VIEW_ROOM
+
+ROOM_PATTERN = f"^(?:{VIEW_ROOM.pattern})$"  # the handler's own rule (it uses fullmatch)
 
 
 class PageQuery(BaseModel):
     limit: int = Field(20, ge=1, le=MAX_LIMIT, description="Posts per page")
     before: int | None = Field(None, ge=1, le=POST_ID_LIMIT,
                                description="Only posts older than this id (the previous page's `next`)")
+
+
+class CommentsQuery(BaseModel):
+    after: int = Field(0, ge=0, le=10**9, description="The previous page's `next`")
+    limit: int = Field(COMMENT_PAGE, ge=1, le=COMMENT_PAGE)
 
 
 class FollowQuery(BaseModel):
@@ -65,13 +71,19 @@ class WatchRequest(BaseModel):
     """Socket.IO `watch`: what this tab shows (it then hears only about that, and its own)."""
     model_config = ConfigDict(json_schema_extra={"examples": [{"rooms": ["timeline"]},
                                                               {"rooms": ["post:1"]}]})
-    rooms: list[Room] = Field(max_length=WATCH_MAX_ROOMS)
+    rooms: list[Room] = Field(max_length=MAX_ROOMS)
+
+
+class SocketError(BaseModel):
+    """The `error` event: the answer to a message the server could not take (e.g. invalid_rooms)."""
+    code: str
+    message: str
 
 
 class WatchAck(BaseModel):
     """The acknowledgement of `watch`."""
     ok: bool
-    error: str | None = None
+    error: SocketError | None = None
 
 
 class DemoControls(BaseModel):

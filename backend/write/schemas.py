@@ -11,7 +11,7 @@ import re
 import uuid
 from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 from pydantic_core import PydanticCustomError
 
 from backend.write.text import BODY_MAX, TextError, body_pattern, clean_text
@@ -53,7 +53,12 @@ Handle = Annotated[str, Field(strict=True, pattern=HANDLE_PATTERN,
                               description="3-20 letters, digits or underscores; case-insensitive "
                               "(stored lower-cased)."),
                    AfterValidator(str.lower)]
-PostId = Annotated[int, Field(strict=True, gt=0, lt=POST_ID_LIMIT)]
+def _integral(value):
+    """JSON Schema counts 1.0 as an integer, so the server does too (never true, "1" or 1.5)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+PostId = Annotated[int, Field(strict=True, gt=0, lt=POST_ID_LIMIT), BeforeValidator(_integral)]
 CommandId = Annotated[str, Field(strict=True, pattern=UUID_PATTERN, json_schema_extra={"format": "uuid"},
                                  description="Chosen by the client; the same id twice is one command."),
                       AfterValidator(lambda v: str(uuid.UUID(v)))]

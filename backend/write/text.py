@@ -104,7 +104,9 @@ def body_pattern() -> str:
     server accepts; the server also accepts what it normalises into such a string (CRLF, padding)
     and balanced direction controls."""
     # Planes 4-13 are unassigned and 15-16 private use: nothing invisible there (by category).
-    scan = (*range(0x40000), *range(0xE0000, 0xF0000))
+    # Surrogates are left out: no JSON text can carry one alone (400 invalid_unicode), and Rust's
+    # regex engine (jsonschema_rs, the validator schemathesis uses) refuses them in a class.
+    scan = (*range(0xD800), *range(0xE000, 0x40000), *range(0xE0000, 0xF0000))
     invisible = [cp for cp in scan if not is_visible(chr(cp))]
     banned = sorted({*range(0x00, 0x0A), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029,
                      *map(ord, BIDI_CONTROLS)})

@@ -30,7 +30,9 @@ if (ownProfile) {
   link?.classList.add("active");
   link?.setAttribute("aria-current", "page");
 }
+let socket = null; // this tab's live connection (closed first when it logs out: no reconnect race)
 document.getElementById("logout")?.addEventListener("click", async () => {
+  socket?.disconnect();
   await postJSON("/api/logout", {});
   location.href = "/explore";
 });
@@ -75,6 +77,9 @@ function startFeedPage() {
     parts.push(pageHeading(`Post by @${store.data.post?.author}`, true));
   }
   if (store.page === "profile") parts.push(header = profileHeader(store, (x) => followClick(store, commands, x)));
+  if (store.page === "profile" && store.me && store.me === store.data.user?.handle) {
+    parts.push(logoutAllButton());
+  }
   if (store.me && (TITLES[store.page] || (store.page === "profile" && ownProfile))) {
     parts.push(form = composer((body) => commands.createPost(body)));
   }
@@ -87,8 +92,12 @@ function startFeedPage() {
   if (store.page !== "post") parts.push(more, end);
   more.addEventListener("click", () => loadMore(more));
   if (store.page === "home") parts.push(empty = emptyFeed(store.data.suggestions, store.me));
+  let moreComments = null;
   if (store.page === "post") {
     parts.push(comments = commentsSection((body) => commands.comment(store.data.post.id, body)));
+    parts.push(moreComments = h("button", { type: "button", id: "more-comments", class: "more",
+                                            text: "More comments", hidden: true }));
+    moreComments.addEventListener("click", () => loadMoreComments(moreComments));
     wireComments(comments, commands, store);
   }
   main.append(...parts);
@@ -103,6 +112,7 @@ function startFeedPage() {
     if (empty) { show(empty, count === 0); refreshPeople(empty, store); }
     show(more, store.next !== null && store.page !== "post");
     show(end, store.next === null && count > 0);
+    if (moreComments) show(moreComments, store.data.post?.comments_next != null);
     if (store.page === "post" && store.data.deleted) shell.say("This post was deleted.", false);
   });
   store.changed();
@@ -110,10 +120,28 @@ function startFeedPage() {
 }
 
 function goLive(shell) {
+  // Logged out too: Explore, profiles and post pages go live (the socket may watch public rooms).
+  socket = connectSocket(store, commands, (up) => shell.connection(up), inspector);
   if (!store.me) return;
-  connectSocket(store, commands, (up) => shell.connection(up), inspector);
   commands.resendAll();
   commands.startWatchdog();
+}
+
+/** "Log out everywhere" (own profile only): ends every session of this member, sockets included. */
+function logoutAllButton() {
+  const btn = h("button", { type: "button", id: "logout-all", class: "link",
+                            text: "Log out everywhere" });
+  btn.addEventListener("click", async () => {
+    btn.disabled = true;
+    socket?.disconnect();
+    const res = await postJSON("/api/logout-all", {});
+    if (res.ok || res.status === 401) { location.href = "/explore"; return; }
+    btn.disabled = false;
+    socket?.connect();
+    store.notice = { kind: "error", text: res.error.message };
+    store.changed();
+  });
+  return btn;
 }
 
 /** The next page of the list (cursor = the oldest post id shown), appended below. */
@@ -124,6 +152,21 @@ async function loadMore(button) {
   if (res.ok) {
     for (const p of res.data.posts) store.upsertPost(p, true);
     store.next = res.data.next;
+  } else store.notice = { kind: "error", text: res.error.message };
+  store.changed();
+}
+
+/** The next page of a post's comments (a long thread arrives a page at a time), appended below. */
+async function loadMoreComments(button) {
+  const post = store.data.post;
+  button.disabled = true;
+  const res = await getJSON(`/api/posts/${post.id}/comments?after=${post.comments_next}`);
+  button.disabled = false;
+  if (res.ok) {
+    for (const c of res.data.comments) {
+      if (!store.comments.some((x) => x.id === c.id)) store.comments.push(c);
+    }
+    post.comments_next = res.data.next;
   } else store.notice = { kind: "error", text: res.error.message };
   store.changed();
 }

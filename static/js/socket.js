@@ -16,8 +16,16 @@ export function connectSocket(store, commands, setConnection, inspector = null) 
       resync(store, commands);
     });
   });
-  socket.on("disconnect", () => setConnection(false));
-  socket.on("connect_error", () => setConnection(false));
+  socket.on("disconnect", (reason) => {
+    setConnection(false);
+    // The server ends a socket when its session ended (logged out elsewhere): try again, and the
+    // refusal below sends this tab to the login page. (A client-side disconnect stays down.)
+    if (reason === "io server disconnect") socket.connect();
+  });
+  socket.on("connect_error", (err) => {
+    setConnection(false);
+    if (err?.data?.code === "session_ended") location.href = "/login"; // never a silent visitor
+  });
 
   socket.on("post_created", (m) => commands.postConfirmed(m.post, m.command_id, m.version));
   socket.on("command_saved", (m) => commands.saved(m.command_id, m.timings));
@@ -44,6 +52,7 @@ export function connectSocket(store, commands, setConnection, inspector = null) 
     if (m.comment.author === store.me && store.pending.has(m.command_id)) {
       commands.commentConfirmed(m.comment, m.command_id, m.version);
     } else if (store.page === "post" && store.data.post?.id === m.post_id
+               && store.data.post.comments_next == null // all older pages shown: it goes last
                && !store.comments.some((c) => c.id === m.comment.id)) {
       store.comments.push(m.comment);
       store.changed();

@@ -129,10 +129,10 @@ def test_command_failed_reaches_the_author_only(live, listeners):
     assert la.of("post_created", dup) == []
 
 
-def test_a_socket_needs_a_logged_in_session(live):
+def test_a_socket_refuses_dead_cookies_and_other_origins_but_lets_visitors_in(live):
     alice = signup(live.base)
     attempts = [(headers, transports) for transports in (["websocket"], ["polling"])
-                for headers in ({}, {"Cookie": "session=forged.value.here"},
+                for headers in ({"Cookie": "session=forged.value.here"},
                                 {"Cookie": cookie_header(alice), "Origin": "http://evil.example"})]
 
     def refused(attempt):
@@ -145,6 +145,13 @@ def test_a_socket_needs_a_logged_in_session(live):
         return False
     with ThreadPoolExecutor(len(attempts)) as pool:
         assert list(pool.map(refused, attempts)) == [True] * len(attempts)
+    visitor = socketio.Client(reconnection=False)  # no cookie: a logged-out visitor
+    visitor.connect(live.base, transports=["websocket"], wait_timeout=10)
+    try:
+        assert visitor.call("watch", {"rooms": ["timeline"]}, timeout=10) == {"ok": True}
+        assert visitor.call("watch", {"rooms": [f"user:{alice.handle}"]}, timeout=10)["ok"] is False
+    finally:
+        visitor.disconnect()
 
 
 def test_another_users_command_is_not_theirs_to_read_or_reuse(live):

@@ -7,7 +7,7 @@ import re
 import string
 import uuid
 
-import requests
+import jsonschema_rs
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,11 +17,13 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
                                                status_code_conformance)
 
+from backend.web.openapi import spec
 from backend.write.command_queue import depth
 from backend.read.projections import command_key
 
 EXAMPLES = 50  # per operation and generation mode
-SCRYPT_OPS = {"POST /api/signup", "POST /api/login"}  # ~90 ms of password hashing per request
+SCRYPT_OPS = {"POST /api/signup", "POST /api/login"}
+SESSION_OPS = SCRYPT_OPS | {"POST /api/logout", "POST /api/logout-all"}  # ~90 ms of password hashing per request
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -47,6 +49,24 @@ def api_routes(app) -> set[str]:
     return labels
 
 
+def _valid(schema, value, components) -> bool:
+    try:
+        return jsonschema_rs.validator_for({**schema, "components": components}).is_valid(value)
+    except ValueError:  # not JSON at all (negative mode sends raw bytes too)
+        return False
+
+
+def _document_allows(op, case) -> bool:
+    """Does the OpenAPI document (read by an independent validator) allow this request?"""
+    raw, components = op.definition.raw, spec()["components"]
+    if "requestBody" in raw and not _valid(
+            raw["requestBody"]["content"]["application/json"]["schema"], case.body, components):
+        return False
+    given_params = {"query": case.query or {}, "path": case.path_parameters or {}}
+    return all(_valid(p["schema"], given_params[p["in"]][p["name"]], components)
+               for p in raw.get("parameters", []) if p["name"] in given_params[p["in"]])
+
+
 def _fuzz_operation(op, mode, cookie, tally):
     # Valid commands get a fresh command_id each (hypothesis repeats UUIDs), so that many distinct
     # commands reach the worker.
@@ -61,6 +81,9 @@ def _fuzz_operation(op, mode, cookie, tally):
         resp = case.call(cookies={"session": cookie} if cookie else None)
         tally[resp.status_code // 100] = tally.get(resp.status_code // 100, 0) + 1
         case.validate_response(resp, checks=CHECKS)
+        if resp.status_code == 400 and _document_allows(op, case):
+            raise AssertionError(("the document allows what the server refused", op.label,
+                                  case.body, case.query, case.path_parameters, resp.content[:300]))
         if cookie is None and op.definition.raw.get("security"):
             assert resp.status_code == 401, (op.label, resp.status_code)  # no session, no access
 
@@ -78,8 +101,11 @@ def test_every_api_operation_fuzzed_from_the_openapi_document(app, client, servi
     assert {op.label for op in operations} == api_routes(app) - {"GET /api/openapi.json"}
     tally: dict[int, int] = {}
     for op in operations:
+        # Logging in, signing up or out (here or everywhere) ends the session of the cookie sent
+        # (server-side sessions): those are fuzzed logged out, to keep the fuzzer's own session.
+        own = None if op.label in SESSION_OPS else cookie
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _fuzz_operation(op, mode, cookie, tally)
+            _fuzz_operation(op, mode, own, tally)
         if op.definition.raw.get("security"):
             _fuzz_operation(op, GenerationMode.POSITIVE, None, tally)  # and without a session
         run_worker()  # accepted commands through the real worker: later reads see their effects
@@ -150,76 +176,3 @@ def test_raw_bodies_of_any_bytes_and_media_type(client):
 
     run()
     print(f"\nraw-body fuzz: {tally['n']} requests, 0 5xx")
-
-
-# ---- Socket.IO: malformed `watch` payloads over a real connection ---------------------------------
-
-WATCH_PAYLOADS = st.one_of(
-    JSONISH,
-    st.dictionaries(st.just("rooms"), JSONISH | st.lists(st.text(max_size=30), max_size=8)),
-    st.builds(lambda rooms: {"rooms": rooms}, st.lists(st.sampled_from(
-        ["timeline", "post:1\n", "profile:", "post:" + "9" * 40, "user:alice", "timeline\x00",
-         "profile:ALICE", "post:-1", "x" * 5000, ""]), max_size=7)),
-    st.binary(max_size=64),
-)
-
-
-def _socket(base: str, http) -> "socketio.Client":
-    import socketio
-    sio = socketio.Client(reconnection=False)
-    sio.connect(base, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in http.cookies.items())},
-                transports=["websocket"], wait_timeout=10)
-    return sio
-
-
-def test_malformed_watch_payloads_over_a_real_socket(stack):
-    """No argument, wrong types, bad rooms, binary, several arguments: the server survives and stays
-    usable (a fresh tab connects, watches and hears a new post). How the handler answers a bad
-    `watch` (ack or `error` event) is the handler's business, not asserted here."""
-    from tests.security.conftest import http_user
-    from tests.support import new_command, wait_for
-    http = http_user(stack.base)
-    sio = _socket(stack.base, http)
-    sent = {"n": 0}
-
-    def emit(*args):
-        if not sio.connected:  # a server may drop an abusive socket; a new one must still work
-            sio.connect(stack.base, headers={"Cookie": "; ".join(
-                f"{k}={v}" for k, v in http.cookies.items())}, transports=["websocket"],
-                wait_timeout=10)
-        sio.emit("watch", *args) if args else sio.emit("watch")
-        sent["n"] += 1
-
-    emit()  # no argument at all
-    emit((1, 2, 3))  # several arguments
-    for odd in (None, 0, "timeline", ["timeline"], {"rooms": None}, {"rooms": "timeline"},
-                {"rooms": [["timeline"]]}, {"rooms": ["timeline"] * 1000}, b"\x00\xff"):
-        emit(odd)
-
-    @settings(max_examples=200, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(payload=WATCH_PAYLOADS)
-    def run(payload):
-        emit(payload)
-
-    run()
-    try:
-        sio.disconnect()
-    except Exception:  # noqa: BLE001 -- already dropped by the server: fine
-        pass
-    assert stack.web.alive()
-    assert requests.get(f"{stack.base}/healthz", timeout=10).status_code == 200
-    heard = []
-    fresh = _socket(stack.base, http)
-    try:
-        fresh.on("post_created", heard.append)
-        assert fresh.call("watch", {"rooms": ["timeline"]}, timeout=10) == {"ok": True}
-        command = new_command(body="still here")
-        assert http.post(f"{stack.base}/api/commands", json=command, timeout=10).status_code == 202
-        wait_for(lambda: [m for m in heard if m["command_id"] == command["command_id"]],
-                 timeout=30, what="post_created after the fuzz")
-    finally:
-        fresh.disconnect()
-    log = open(stack.web.log_path, errors="replace").read()
-    print(f"\nwatch fuzz: {sent['n']} malformed watch messages, server alive and usable "
-          f"({log.count('Traceback')} tracebacks in the web log so far)")

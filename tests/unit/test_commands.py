@@ -183,3 +183,8 @@ def test_every_body_the_documents_pattern_allows_is_accepted(body):
 ])
 def test_direction_controls_balance_per_line(text, balanced):
     assert bidi_balanced(text) is balanced
+
+
+def test_an_integral_float_post_id_is_an_integer_as_json_schema_says():
+    """JSON Schema's "integer" includes 1.0; the document says integer, so the server agrees."""
+    assert parse_command(env("like_post", post_id=7.0), "alice").payload == {"post_id": 7}
