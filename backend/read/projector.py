@@ -9,6 +9,7 @@ import time
 from redis.exceptions import LockError, WatchError
 from sqlalchemy import select
 
+from backend.read.rebuild import rebuild_live
 from backend.read.projections import CHECKPOINT, LOCK, PREFIX, PROJECTIONS, READS_REDIS, STORE, Caps
 from backend.write.models import Event, StoreIdentity
 
@@ -92,16 +93,10 @@ class Projector:
             if time.monotonic() > end:
                 raise ProjectionLagging(f"read side at {cp}, needs {seq}")
 
-    def rebuild(self) -> int:
-        """Drop every read model (not command outcomes) and replay the whole log."""
-        lock = self.r.lock(LOCK, timeout=60, blocking_timeout=60)  # renewed per batch
-        if not lock.acquire():
-            raise ProjectionLagging("could not take the projector lock to rebuild")
-        try:
-            self._drop_read_models()
-            return self._project_all(lock)
-        finally:
-            lock.release()
+    def rebuild(self, progress=None) -> int:
+        """Replay the whole log into a new set of read models while the current set keeps serving,
+        then switch atomically (blue/green: backend/read/rebuild.py)."""
+        return rebuild_live(self, progress)
 
     def _drop_read_models(self) -> None:
         doomed = [k for k in self.r.scan_iter(PREFIX + "*", count=1000)
