@@ -1,14 +1,14 @@
 """Blueprint: the HTML pages. Each renders one shell with its initial state from the read models
 (as inert JSON); the ES modules in static/js render it and keep it live. No SQL here."""
-from pathlib import Path
 
 from flask import Blueprint, abort, redirect, render_template, send_from_directory
 
+from backend.config import ROOT
 from backend.read import queries
 from backend.web.http import current_user, paged, read_side
 
 bp = Blueprint("pages", __name__)
-VENDOR = Path(__file__).resolve().parent.parent / "node_modules"
+VENDOR = ROOT / "node_modules"
 VENDOR_FILES = {"socket.io.esm.min.js": "socket.io-client/dist"}
 
 
