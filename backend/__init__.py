@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import cli
 
-from backend.web import api, auth_api, health, openapi, pages, ratelimit, realtime
+from backend.web import api, audit_api, auth_api, health, openapi, pages, ratelimit, realtime
 from backend.config import Config
 from backend.web.http import ApiError, check_origin, error_response
 from backend.read.queries import NotFound
@@ -41,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["ripple"] = build_services(config)
     app.register_blueprint(auth_api.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(audit_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)

@@ -13,9 +13,21 @@ def register(app) -> None:
         click.echo("write DB ready")
 
     @app.cli.command("rebuild-read-models")
-    def rebuild_command():
-        """Drop every Redis read model and replay the event log into it."""
-        seq = services().projector.rebuild()
+    @click.option("--quiet", is_flag=True, help="No progress bar.")
+    def rebuild_command(quiet):
+        """Replay the event log into a new set of read models while the current set keeps serving,
+        then switch atomically (blue/green); commands keep flowing meanwhile."""
+        from backend.read.replay import Rate
+        rate = None
+
+        def progress(done, total):
+            nonlocal rate
+            rate = rate or Rate(total)
+            rate.total = max(total, 1)
+            click.echo("\r" + rate.line(done), nl=False, err=True)
+        seq = services().projector.rebuild(None if quiet else progress)
+        if not quiet:
+            click.echo("", err=True)
         click.echo(f"read models rebuilt up to event {seq}")
 
     @app.cli.command("seed")

@@ -54,6 +54,9 @@ class Config:
     ratelimit_login: str = "25 per 5 minutes"
     ratelimit_signup: str = "5 per 30 minutes"
     testing: bool = False
+    # Time travel (backend/read/time_travel.py): a read-model snapshot every N events, at most M kept.
+    snapshot_every: int = 2000
+    snapshot_keep: int = 32
 
     @classmethod
     def from_env(cls, **overrides) -> "Config":
@@ -73,6 +76,8 @@ class Config:
             ratelimit_commands=env.get("RIPPLE_LIMIT_COMMANDS", cls.ratelimit_commands),
             ratelimit_login=env.get("RIPPLE_LIMIT_LOGIN", cls.ratelimit_login),
             ratelimit_signup=env.get("RIPPLE_LIMIT_SIGNUP", cls.ratelimit_signup),
+            snapshot_every=int(env.get("RIPPLE_SNAPSHOT_EVERY", cls.snapshot_every)),
+            snapshot_keep=int(env.get("RIPPLE_SNAPSHOT_KEEP", cls.snapshot_keep)),
         )
         values.update(overrides)
         return cls(**values)

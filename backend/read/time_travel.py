@@ -1,0 +1,127 @@
+"""Time travel: the read models as of event N, built by the live projections, plus tombstones.
+
+A snapshot is a complete key space "ripple-tt:<id>:" holding the read models as of one seq, made by
+replaying the log with the live projection functions (backend/read/replay.py). To answer as of N:
+- a snapshot at exactly N is used as it is (stepping back and forth re-uses them);
+- else the nearest snapshot below N is COPYed to a new key space and the events up to N replayed
+  into it; on the way a snapshot is left at the multiple of `every` below N (so a random N replays
+  at most `every` events once the multiples near it exist).
+The live query functions then read the snapshot (same code, other prefix): the answer is what the
+live read models answered at N. At most `keep` snapshots are kept, least recently used go first.
+"""
+import time
+import uuid
+
+from backend.read.projections import PREFIX, post_key
+from backend.read.replay import copy_prefix, drop_prefix, replay, scratch_caps
+
+TT = "ripple-tt:"
+INDEX = TT + "index"   # zset: snapshot id -> its seq
+USED = TT + "used"     # zset: snapshot id -> last use (epoch s)
+STORE = TT + "store"   # the write DB whose log the snapshots come from
+SNAPSHOT_EVERY = 2000
+KEEP = 32
+BUSY_S = 30.0          # a snapshot used this recently is never evicted (a query may be reading it)
+
+
+def _prefix(sid: str) -> str:
+    return f"{TT}{sid}:"
+
+
+class TimeMachine:
+    def __init__(self, r, session_factory, caps, every: int = SNAPSHOT_EVERY, keep: int = KEEP,
+                 store_id: str | None = None):
+        self.r, self.sf, self.caps, self.every, self.keep = r, session_factory, caps, every, keep
+        self.store_id = store_id
+
+    def prefix_at(self, seq: int) -> str:
+        """The key-space prefix of a complete snapshot as of `seq`."""
+        if self.store_id is not None and self.r.get(STORE) != self.store_id:
+            self.clear()  # snapshots of another write DB's log
+            self.r.set(STORE, self.store_id)
+        exact = self.r.zrangebyscore(INDEX, seq, seq, start=0, num=1)
+        if exact:
+            self._touch(exact[0])
+            return _prefix(exact[0])
+        base = self._base(seq)
+        sid = self._build(base, seq)
+        self._evict()
+        return _prefix(sid)
+
+    def _base(self, seq: int) -> tuple[str | None, int]:
+        """The nearest snapshot at or below `seq` (None, 0: start from an empty key space), with a
+        snapshot made first at the multiple of `every` below `seq` when it is missing."""
+        below = self.r.zrevrangebyscore(INDEX, seq, "-inf", start=0, num=1, withscores=True)
+        sid, at = (below[0][0], int(below[0][1])) if below else (None, 0)
+        mark = seq // self.every * self.every
+        if at < mark < seq:
+            sid, at = self._build((sid, at), mark), mark
+        return sid, at
+
+    def _build(self, base: tuple[str | None, int], seq: int) -> str:
+        base_sid, base_seq = base
+        sid = uuid.uuid4().hex[:12]
+        target = _prefix(sid)
+        if base_sid is not None:
+            self._touch(base_sid)
+            copy_prefix(self.r, _prefix(base_sid), target)
+        caps = scratch_caps(self.caps, target)
+        replay(self.r, self.sf, caps, base_seq, seq)
+        self.r.set(target + "checkpoint", seq)
+        with self.r.pipeline(transaction=True) as p:
+            p.zadd(INDEX, {sid: seq})
+            p.zadd(USED, {sid: time.time()})
+            p.execute()
+        return sid
+
+    def _touch(self, sid: str) -> None:
+        self.r.zadd(USED, {sid: time.time()})
+
+    def _evict(self) -> None:
+        extra = self.r.zcard(INDEX) - self.keep
+        if extra <= 0:
+            return
+        cutoff = time.time() - BUSY_S
+        for sid in self.r.zrangebyscore(USED, "-inf", cutoff, start=0, num=extra):
+            with self.r.pipeline(transaction=True) as p:
+                p.zrem(INDEX, sid)
+                p.zrem(USED, sid)
+                p.execute()
+            drop_prefix(self.r, _prefix(sid))
+
+    def clear(self) -> None:
+        for sid in self.r.zrange(INDEX, 0, -1):
+            drop_prefix(self.r, _prefix(sid))
+        self.r.delete(INDEX, USED)
+
+
+def tombstone(post: dict) -> dict:
+    return {"id": post["id"], "author": post["author"], "deleted": True}
+
+
+def with_tombstones(posts: list[dict], gone: set[int], viewer: str | None) -> list[dict]:
+    """Posts deleted since (`gone`) become tombstones, except to their author."""
+    return [tombstone(p) if p["id"] in gone and p["author"] != viewer else p for p in posts]
+
+
+def deleted_now(r, post_ids: list[int]) -> set[int]:
+    """Which of these posts (all existing at some version) the live read models no longer hold."""
+    with r.pipeline(transaction=False) as p:
+        for pid in post_ids:
+            p.exists(post_key(pid, PREFIX))
+        alive = p.execute()
+    return {pid for pid, there in zip(post_ids, alive) if not there}
+
+
+def past_answer(r, answer: dict, seq: int, viewer: str | None) -> dict:
+    """A query's answer from a snapshot -> the time-travel answer: tombstones, as_of, version."""
+    out = dict(answer)
+    if "posts" in out:
+        ids = [p["id"] for p in out["posts"]]
+        out["posts"] = with_tombstones(out["posts"], deleted_now(r, ids), viewer)
+    if "post" in out:
+        post = out["post"]
+        if deleted_now(r, [post["id"]]) and post["author"] != viewer:
+            out["post"] = tombstone(post)
+    out["as_of"] = out["version"] = seq
+    return out

@@ -1,0 +1,90 @@
+"""Blueprint: the event log, the histories of posts and members (JSON and pages)."""
+from flask import Blueprint, jsonify, request
+
+from backend.read import event_log, history
+from backend.read.projections import PROJECTIONS
+from backend.web import pages
+from backend.web.http import ApiError, current_user, int_arg, services
+from backend.write.commands import HANDLE_RE
+
+bp = Blueprint("audit", __name__)
+MAX_EVENTS = 200
+SEQ_MAX = 2**53
+
+
+def _limit(default: int = 50) -> int:
+    return int_arg("limit", default, 1, MAX_EVENTS)
+
+
+def _handle_arg() -> str | None:
+    raw = request.args.get("handle", "")
+    if raw == "":
+        return None
+    handle = raw.lower().lstrip("@")
+    if not HANDLE_RE.match(handle):
+        raise ApiError(400, "invalid_parameter", "handle is not a member's handle.", "handle")
+    return handle
+
+
+def _type_arg() -> str | None:
+    kind = request.args.get("type", "")
+    if kind and kind not in PROJECTIONS:
+        raise ApiError(400, "invalid_parameter",
+                       f"type must be one of: {', '.join(sorted(PROJECTIONS))}.", "type")
+    return kind or None
+
+
+def _context():
+    svc = services()
+    svc.projector.ensure_store()
+    return svc.session_factory, svc.redis, svc.projector.store_id()
+
+
+@bp.get("/api/events")
+def events():
+    limit = _limit()
+    before, after = int_arg("before", None, 1, SEQ_MAX), int_arg("after", None, 0, SEQ_MAX)
+    if before is not None and after is not None:
+        raise ApiError(400, "invalid_parameter", "Give before or after, not both.", "after")
+    kind, handle = _type_arg(), _handle_arg()
+    post_id = int_arg("post_id", None, 1, SEQ_MAX)
+    sf, r, store = _context()
+    return jsonify(event_log.list_events(sf, r, current_user(), limit, before, after, kind, handle,
+                                         post_id, store))
+
+
+@bp.get("/api/posts/<int:post_id>/history")
+def post_history(post_id):
+    limit, after = _limit(), int_arg("after", None, 0, SEQ_MAX)
+    sf, r, store = _context()
+    return jsonify(history.post_history(sf, r, post_id, current_user(), limit, after, store))
+
+
+@bp.get("/api/users/<handle>/history")
+def member_history(handle):
+    limit, before = _limit(), int_arg("before", None, 1, SEQ_MAX)
+    sf, r, store = _context()
+    return jsonify(history.member_history(sf, r, handle.lower(), current_user(), limit, before,
+                                          store))
+
+
+@bp.get("/events")
+def events_page():
+    sf, r, store = _context()
+    data = event_log.list_events(sf, r, current_user(), 50, None, None, _type_arg(), _handle_arg(),
+                                 None, store)
+    return pages._page("events", "Event log", data | {"filters": dict(request.args)})
+
+
+@bp.get("/posts/<int:post_id>/history")
+def post_history_page(post_id):
+    sf, r, store = _context()
+    data = history.post_history(sf, r, post_id, current_user(), MAX_EVENTS, None, store)
+    return pages._page("post_history", f"History of post #{post_id}", data)
+
+
+@bp.get("/users/<handle>/history")
+def member_history_page(handle):
+    sf, r, store = _context()
+    data = history.member_history(sf, r, handle.lower(), current_user(), 50, None, store)
+    return pages._page("user_history", f"@{data['handle']} · history", data)
