@@ -8,6 +8,8 @@ import { authForm, commentsSection, composer, emptyFeed, followList, profileHead
 import { PAGE_API, connectSocket } from "./socket.js";
 import { Store } from "./store.js";
 import { itemOf, renderList } from "./view.js";
+import { isPast, timeTravelBar } from "./timetravel.js";
+import { eventsPage, postHistoryPage, userHistoryPage } from "./history.js";
 
 const initial = JSON.parse(document.getElementById("initial-state").textContent);
 const main = document.getElementById("main");
@@ -33,6 +35,12 @@ if (AUTH_PAGES[initial.page]) {
   }));
 } else if (initial.page === "follows") {
   main.append(followList(initial.data));
+} else if (initial.page === "events") {
+  eventsPage(main, initial.data);
+} else if (initial.page === "post_history") {
+  postHistoryPage(main, initial.data);
+} else if (initial.page === "user_history") {
+  userHistoryPage(main, initial.data);
 } else if (initial.page === "notfound") {
   main.append(h("p", { class: "empty", text: `That ${initial.data.what || "page"} does not exist (or was deleted).` }));
 } else {
@@ -42,18 +50,21 @@ if (AUTH_PAGES[initial.page]) {
 function startFeedPage() {
   const notice = h("p", { id: "notice", class: "notice", role: "alert", hidden: true });
   const list = h("ol", { id: "posts", class: "posts" });
-  const parts = [notice];
+  const past = isPast(store); // a page as of an event: frozen, no composer, no actions, no socket
+  store.past = past;
+  if (past) { store.pending.clear(); document.body.classList.add("past"); }
+  const parts = [timeTravelBar(store), notice];
   let header = null;
   let comments = null;
   let empty = null;
   if (store.page === "profile") parts.push(header = profileHeader(store, (x) => commands.toggleFollow(x)));
-  if (store.me && (store.page === "home" || store.page === "explore")) {
+  if (store.me && !past && (store.page === "home" || store.page === "explore")) {
     parts.push(composer((body) => commands.createPost(body)));
   }
   parts.push(list);
   const more = h("button", { type: "button", id: "load-more", class: "more", text: "Load more",
                              hidden: true });
-  if (store.page !== "post") parts.push(more);
+  if (store.page !== "post" && !past) parts.push(more);
   more.addEventListener("click", () => loadMore(more));
   if (store.page === "home") parts.push(empty = emptyFeed(store.data.suggestions));
   if (store.page === "post") {
@@ -91,7 +102,7 @@ function startFeedPage() {
   });
   store.changed();
 
-  if (store.me) {
+  if (store.me && !past) {
     const dot = document.getElementById("connection");
     connectSocket(store, commands, (up) => {
       show(dot, true);

@@ -1,6 +1,7 @@
 // view.js — renders post lists from the store. Each item keeps its DOM node for its whole life
 // (keyed by the command that created it, or by post id), so pending -> confirmed never flickers.
 import { ago, h, reconcile, setText, show } from "./dom.js";
+import { fillTombstone } from "./timetravel.js";
 
 const nodes = new Map(); // key -> <li>
 
@@ -8,7 +9,7 @@ function skeleton(key) {
   const li = h("li", { class: "post", "data-key": key },
     h("div", { class: "meta" },
       h("a", { class: "author" }), " · ", h("a", { class: "time" }),
-      h("span", { class: "edited", text: " · edited", hidden: true })),
+      h("a", { class: "edited", text: " · edited", hidden: true })),
     h("p", { class: "body" }),
     h("form", { class: "edit-form", hidden: true },
       h("textarea", { class: "edit-body", rows: 3, maxlength: 500, "aria-label": "Edit post" }),
@@ -30,6 +31,7 @@ function fill(li, item, store) {
   const q = (sel) => li.querySelector(sel);
   const draft = item.draft;
   const post = item.post || { author: store.me, body: draft.payload.body, likes: 0, comments: 0 };
+  if (post.deleted) { fillTombstone(li, post); return; } // a past page: deleted since
   li.classList.toggle("pending", !!draft && draft.state === "pending");
   li.classList.toggle("failed", !!draft && draft.state === "failed");
   li.classList.toggle("deleting", !!item.deleting);
@@ -42,6 +44,7 @@ function fill(li, item, store) {
   setText(time, post.id ? ago(post.created_at) : "now");
   if (post.id) time.href = `/posts/${post.id}`; else time.removeAttribute("href");
   show(q(".edited"), !!post.edited || post.editState === "pending");
+  if (post.id) q(".edited").href = `/posts/${post.id}/history`; // "edited" opens its history
   setText(q(".body"), post.body);
 
   const status = q(".status");
@@ -61,13 +64,13 @@ function fill(li, item, store) {
   show(like, !!post.id);
   like.setAttribute("aria-pressed", String(!!post.liked));
   like.classList.toggle("pending", !!post.likePending);
-  like.disabled = !store.me;
+  like.disabled = !store.me || !!store.past;
   setText(q(".count"), String(post.likes || 0));
   const comments = q(".comments-link");
   show(comments, !!post.id && store.page !== "post");
   if (post.id) comments.href = `/posts/${post.id}`;
   setText(comments, `${post.comments || 0} comment${post.comments === 1 ? "" : "s"}`);
-  const mine = !!post.id && post.author === store.me && !item.deleting;
+  const mine = !!post.id && post.author === store.me && !item.deleting && !store.past;
   show(q(".edit"), mine && !store.editing.has(post.id));
   show(q(".delete"), mine);
   const failed = (draft && draft.state === "failed") || post.editState === "failed" || !!post.deleteError;
