@@ -3,16 +3,16 @@
 A key space is a prefix: the live read models ("ripple:"), a time-travel snapshot ("ripple-tt:<id>:")
 or the next generation of a blue/green rebuild ("ripple-next:"). The projections are the very ones
 the live projector runs (backend/read/projections.py, parameterised by `Caps.prefix`); only the
-transport differs: no MULTI/EXEC per event, but one pipeline round trip per run of events, flushed
-before a projection that reads Redis (READS_REDIS) so it sees the events before it. That is safe
-because nobody reads a scratch key space until it is complete.
+transport differs: no MULTI/EXEC per event, but one pipeline of thousands of commands, flushed
+before a projection reads a key with writes still queued (so it sees the events before it). That
+is safe because nobody reads a scratch key space until it is complete.
 """
 import time
 from dataclasses import replace
 
 from sqlalchemy import func, select
 
-from backend.read.projections import PREFIX, PROJECTIONS, READS_REDIS, Caps
+from backend.read.projections import PREFIX, PROJECTIONS, Caps
 from backend.write.models import Event, LogHead
 
 READ_BATCH = 5000   # events per SQL read
@@ -70,21 +70,125 @@ class Confined:
         return call
 
 
-def apply_events(r, events: list[dict], caps: Caps, checkpoint_key: str | None = None) -> None:
-    """Project `events` (contiguous, seq order) into `caps.prefix`, pipelined."""
+# Reads a projection may make, and what they answer for a key nobody wrote (an empty Redis).
+_EMPTY = {"zrange": list, "zrevrange": list, "get": lambda: None, "hgetall": dict,
+          "smembers": set, "zscore": lambda: None, "exists": int, "lrange": list}
+
+
+class _Batch:
+    """The pipeline of a replay, plus what it knows about the keys: which have writes queued (a
+    read of one flushes first), which were ever written (a replay into an empty key space answers
+    a read of any other key as empty, without a round trip). An EVAL's writes are not known by
+    key: while one is queued every read flushes, and once one ran every read goes to Redis."""
+
+    def __init__(self, r, fresh: bool):
+        self.r, self.raw, self.fresh = r, r.pipeline(transaction=False), fresh
+        self._shas = {}
+        self.pending, self.written, self.eval_pending, self.eval_seen = set(), set(), False, False
+
+    def queue(self, name, args):
+        if name == "eval":
+            self.eval_pending = self.eval_seen = True
+            keys = args[2:2 + int(args[1])]
+        else:
+            keys = args[:1] if name != "delete" else args
+        self.pending.update(keys)
+        self.written.update(keys)
+
+    def flush(self):
+        if len(self.raw):
+            stack, self.raw.command_stack = self.raw.command_stack, []
+            _ship(self.r, stack, self._shas)
+        self.pending.clear()
+        self.eval_pending = False
+
+    def read(self, name, args, kwargs):
+        key = args[0]
+        if self.fresh and not self.eval_seen and key not in self.written and name in _EMPTY:
+            return _EMPTY[name]()
+        if self.eval_pending or key in self.pending:
+            self.flush()
+        return getattr(self.r, name)(*args, **kwargs)
+
+
+# The commands a projection queued, run by Redis itself in one script call per few thousand: redis-py
+# still builds every command (the projection's own calls), only the transport changes, so the client
+# neither sends nor parses a reply per command. An EVAL the projection queued (the fan-out) runs
+# between two such calls, as EVALSHA, in order.
+_RUN = """
+local i, n = 1, #ARGV
+while i <= n do
+  local c = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + c))
+  i = i + c + 1
+end
+return 0
+"""
+_RUN_ARGS = 20000  # ARGV entries per script call
+
+
+def _ship(r, stack, shas: dict) -> None:
+    encode = r.get_encoder().encode
+    if _RUN not in shas:
+        shas[_RUN] = r.script_load(_RUN)
+    with r.pipeline(transaction=False) as out:
+        run: list = []
+
+        def send():
+            if run:
+                out.evalsha(shas[_RUN], 0, *run)
+                run.clear()
+        for args, _options in stack:
+            if args[0].upper() == "EVAL":
+                send()
+                script = args[1]
+                if script not in shas:
+                    shas[script] = r.script_load(script)
+                out.evalsha(shas[script], *args[2:])
+                continue
+            run.append(len(args))
+            run.extend(a if isinstance(a, (str, bytes)) else encode(a) for a in args)
+            if len(run) >= _RUN_ARGS:
+                send()
+        send()
+        out.execute()
+
+
+class _Writer:
+    def __init__(self, batch):
+        self._b = batch
+
+    def __getattr__(self, name):
+        def call(*args, **kwargs):
+            self._b.queue(name, args)
+            return getattr(self._b.raw, name)(*args, **kwargs)
+        return call
+
+
+class _Reader:
+    def __init__(self, batch):
+        self._b = batch
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self._b.read(name, args, kwargs)
+
+
+def apply_events(r, events: list[dict], caps: Caps, checkpoint_key: str | None = None,
+                 batch: "_Batch | None" = None) -> None:
+    """Project `events` (contiguous, seq order) into `caps.prefix`, pipelined: round trips only
+    when a projection reads a key with writes still queued (see _Batch), or every FLUSH_AT."""
+    batch = batch or _Batch(r, fresh=False)
     scratch = caps.prefix != PREFIX
-    reader = Confined(r) if scratch else r
-    with r.pipeline(transaction=False) as raw:
-        p = Confined(raw) if scratch else raw
-        for ev in events:
-            if ev["type"] in READS_REDIS and len(raw):
-                raw.execute()  # it reads Redis: the events before it must be there
-            PROJECTIONS[ev["type"]](ev["data"], ev, reader, p, caps)
-            if len(raw) >= FLUSH_AT:
-                raw.execute()
-        if checkpoint_key and events:
-            raw.set(checkpoint_key, events[-1]["seq"])
-        raw.execute()
+    reader, p = _Reader(batch), _Writer(batch)
+    if scratch:
+        reader, p = Confined(reader), Confined(p)
+    for ev in events:
+        PROJECTIONS[ev["type"]](ev["data"], ev, reader, p, caps)
+        if len(batch.raw) >= FLUSH_AT:
+            batch.flush()
+    if checkpoint_key and events:
+        batch.raw.set(checkpoint_key, events[-1]["seq"])
+    batch.flush()
 
 
 def replay(r, session_factory, caps: Caps, after: int = 0, until: int | None = None,
@@ -93,8 +197,9 @@ def replay(r, session_factory, caps: Caps, after: int = 0, until: int | None = N
     checkpoint key follows. Returns the last seq applied (or `after`). `progress(done)` is called
     per batch with the number of events applied so far."""
     done, last = 0, after
+    batch = _Batch(r, fresh=after == 0 and not r.exists(caps.prefix + "checkpoint"))
     for events in read_events(session_factory, after, until):
-        apply_events(r, events, caps, caps.prefix + "checkpoint")
+        apply_events(r, events, caps, caps.prefix + "checkpoint", batch)
         done, last = done + len(events), events[-1]["seq"]
         if progress:
             progress(done)
