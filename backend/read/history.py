@@ -24,32 +24,40 @@ def post_history(session_factory, r, post_id: int, viewer: str | None, limit: in
         rows = session.execute(select(*COLUMNS).where(Event.seq.in_(seqs))
                                .order_by(Event.seq)).all()
     raw = [row_event(row) for row in rows]
-    shown = publish(r, raw, viewer)
     author = raw[0]["data"]["post"]["author"] if raw[0]["type"] == "post_created" else None
-    hidden = bool(shown[-1]["data"].get("post_deleted")) and viewer != author
-    entries, body = [], None
-    for ev, pub in zip(raw, shown):
+    deleted = post_id in audit_index.deleted_authors(r, [post_id])
+    hidden = deleted and viewer != author
+    start = 0 if after is None else next((i for i, e in enumerate(raw) if e["seq"] > after),
+                                         len(raw))
+    body = None  # the body just before the page starts (edits are diffed against it)
+    for ev in raw[:start]:
+        body = _body_after(ev, body)
+    page_raw = raw[start:start + limit]
+    entries = []
+    for ev, pub in zip(page_raw, publish(r, page_raw, viewer)):
         entry = {k: pub[k] for k in ("seq", "type", "at", "author", "command_id")}
         entry["summary"] = summary(pub)
-        if ev["type"] == "post_created":
-            body = ev["data"]["post"]["body"]
-            if not hidden:
-                entry["body"] = body
-        elif ev["type"] == "post_edited":
-            if not hidden:
-                entry["diff"] = word_diff(body or "", ev["data"]["body"])
-            body = ev["data"]["body"]
+        if ev["type"] == "post_created" and not hidden:
+            entry["body"] = ev["data"]["post"]["body"]
+        elif ev["type"] == "post_edited" and not hidden:
+            entry["diff"] = word_diff(body or "", ev["data"]["body"])
         elif ev["type"] in audit_index.LIKE_TYPES:
             entry["likes"] = pub["data"]["likes"]
         elif ev["type"] == "comment_created" and not hidden:
             entry["comment"] = ev["data"]["comment"]["body"]
+        body = _body_after(ev, body)
         entries.append(entry)
-    start = 0 if after is None else next((i for i, e in enumerate(entries) if e["seq"] > after),
-                                         len(entries))
-    page = entries[start:start + limit]
-    more = start + limit < len(entries)
-    return {"post_id": post_id, "author": author, "deleted": bool(shown[-1]["data"].get(
-        "post_deleted")), "events": page, "next": page[-1]["seq"] if more and page else None}
+    more = start + limit < len(raw)
+    return {"post_id": post_id, "author": author, "deleted": deleted, "events": entries,
+            "next": entries[-1]["seq"] if more and entries else None}
+
+
+def _body_after(ev: dict, body: str | None) -> str | None:
+    if ev["type"] == "post_created":
+        return ev["data"]["post"]["body"]
+    if ev["type"] == "post_edited":
+        return ev["data"]["body"]
+    return body
 
 
 def member_history(session_factory, r, handle: str, viewer: str | None, limit: int = 50,

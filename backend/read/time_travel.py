@@ -4,8 +4,8 @@ A snapshot is a complete key space "ripple-tt:<id>:" holding the read models as 
 replaying the log with the live projection functions (backend/read/replay.py). To answer as of N:
 - a snapshot at exactly N is used as it is (stepping back and forth re-uses them);
 - else the nearest snapshot below N is COPYed to a new key space and the events up to N replayed
-  into it; on the way a snapshot is left at the multiple of `every` below N (so a random N replays
-  at most `every` events once the multiples near it exist).
+  into it; on the way a snapshot is left at every multiple of `every` (so once they exist a random
+  N costs one copy and at most `every` events of replay).
 The live query functions then read the snapshot (same code, other prefix): the answer is what the
 live read models answered at N. At most `keep` snapshots are kept, least recently used go first.
 """
@@ -43,19 +43,24 @@ class TimeMachine:
         if exact:
             self._touch(exact[0])
             return _prefix(exact[0])
-        base = self._base(seq)
-        sid = self._build(base, seq)
+        sid, at = self._base(seq)
+        if at != seq or sid is None:
+            sid = self._build((sid, at), seq)
+        else:
+            self._touch(sid)
         self._evict()
         return _prefix(sid)
 
     def _base(self, seq: int) -> tuple[str | None, int]:
-        """The nearest snapshot at or below `seq` (None, 0: start from an empty key space), with a
-        snapshot made first at the multiple of `every` below `seq` when it is missing."""
+        """The nearest snapshot at or below `seq` (None, 0: start from an empty key space), after
+        leaving a snapshot at every multiple of `every` between it and `seq` (each built from the
+        one before: `every` events of replay and a copy)."""
         below = self.r.zrevrangebyscore(INDEX, seq, "-inf", start=0, num=1, withscores=True)
         sid, at = (below[0][0], int(below[0][1])) if below else (None, 0)
         mark = seq // self.every * self.every
-        if at < mark < seq:
-            sid, at = self._build((sid, at), mark), mark
+        while at < mark:
+            step = (at // self.every + 1) * self.every
+            sid, at = self._build((sid, at), step), step
         return sid, at
 
     def _build(self, base: tuple[str | None, int], seq: int) -> str:
