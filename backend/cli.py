@@ -18,11 +18,9 @@ def register(app) -> None:
         """Replay the event log into a new set of read models while the current set keeps serving,
         then switch atomically (blue/green); commands keep flowing meanwhile."""
         from backend.read.replay import Rate
-        rate = None
+        rate = Rate(1)  # the clock starts now
 
         def progress(done, total):
-            nonlocal rate
-            rate = rate or Rate(total)
             rate.total = max(total, 1)
             click.echo("\r" + rate.line(done), nl=False, err=True)
         seq = services().projector.rebuild(None if quiet else progress)

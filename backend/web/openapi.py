@@ -27,7 +27,10 @@ POST = {"type": "object", "required": ["id", "author", "body", "created_at", "li
                        "edited_at": {"type": ["number", "null"]}, "edited": {"type": "boolean"},
                        "likes": {"type": "integer"}, "comments": {"type": "integer"},
                        "liked": {"type": "boolean"}}}
-PAGE_PROPS = {"posts": {"type": "array", "items": POST}, "version": {"type": "integer"},
+TOMBSTONE = {"type": "object", "required": ["id", "author", "deleted"], "properties": {
+    "id": {"type": "integer"}, "author": {"type": "string"}, "deleted": {"const": True}}}
+SHOWN = {"anyOf": [POST, TOMBSTONE]}  # as_of answers: a post deleted since is a tombstone
+PAGE_PROPS = {"posts": {"type": "array", "items": SHOWN}, "version": {"type": "integer"},
               "next": {"type": ["integer", "null"]}}
 PAGE = {"type": "object", "required": ["posts", "version", "next"], "properties": PAGE_PROPS}
 USER = {"type": "object", "required": ["handle"], "properties": {"handle": {"type": "string"}}}
@@ -78,7 +81,21 @@ def _op(summary: str, responses: dict, body: dict | None = None, params=(), auth
     return op
 
 
-PAGE_PARAMS = (_query("limit", 1, MAX_LIMIT), _query("before", 1, 2**53))
+AS_OF = (_query("as_of", 0, 2**53), {"name": "at", "in": "query", "required": False,
+                                      "schema": {"type": "number", "minimum": 0}})
+PAGE_PARAMS = (_query("limit", 1, MAX_LIMIT), _query("before", 1, 2**53), *AS_OF)
+EVENT = {"type": "object", "required": ["seq", "type", "at", "author", "command_id", "data"],
+         "properties": {"seq": {"type": "integer"}, "type": {"type": "string"},
+                        "at": {"type": "number"}, "author": {"type": ["string", "null"]},
+                        "command_id": {"type": ["string", "null"]}, "data": {"type": "object"},
+                        "summary": {"type": "string"}, "diff": {"type": "array"}}}
+EVENTS = {"type": "object", "required": ["events", "next"], "properties": {
+    "events": {"type": "array", "items": EVENT}, "next": {"type": ["integer", "null"]},
+    "head": {"type": "integer"}}}
+HISTORY = {"type": "object", "required": ["events", "next"], "properties": {
+    "events": {"type": "array", "items": {"type": "object", "required": [
+        "seq", "type", "at", "author", "command_id", "summary"]}},
+    "next": {"type": ["integer", "null"]}}}
 WRITE_ERRORS = (400, 413, 415, 429)
 
 
@@ -117,8 +134,21 @@ def spec() -> dict:
             200, follow, 400, 404), params=follow_params)},
         "/api/posts/{post_id}": {"get": _op("A post with its comments", _responses(
             200, {"type": "object", "required": ["post", "version"], "properties": {
-                "post": POST, "version": {"type": "integer"}}}, 404),
-            params=[_path("post_id", POST_ID)])},
+                "post": SHOWN, "version": {"type": "integer"}}}, 400, 404),
+            params=[_path("post_id", POST_ID), *AS_OF])},
+        "/api/events": {"get": _op("The event log, newest first (oldest first with after)",
+                                   _responses(200, EVENTS, 400), params=[
+            _query("limit", 1, 200), _query("before", 1, 2**53), _query("after", 0, 2**53),
+            {"name": "type", "in": "query", "required": False, "schema": {"type": "string"}},
+            {"name": "handle", "in": "query", "required": False, "schema": HANDLE},
+            _query("post_id", 1, 2**53)])},
+        "/api/posts/{post_id}/history": {"get": _op("A post's history, oldest first", _responses(
+            200, HISTORY, 400, 404), params=[_path("post_id", POST_ID), _query("limit", 1, 200),
+                                             _query("after", 0, 2**53)])},
+        "/api/users/{handle}/history": {"get": _op("A member's activity, newest first",
+                                                   _responses(200, HISTORY, 400, 404), params=[
+            _path("handle", {"type": "string"}), _query("limit", 1, 200),
+            _query("before", 1, 2**53)])},
         "/api/openapi.json": {"get": _op("This document", _responses(200, {"type": "object"}))},
         "/healthz": {"get": _op("Can this web process serve? (503 when Redis or the DB is down)",
                                 {"200": {"description": "OK", **_json({"type": "object"})},
