@@ -12,7 +12,8 @@ mirrors another write DB. Each batch lands in one MULTI/EXEC that WATCHes its ch
 """
 from redis.exceptions import WatchError
 
-from backend.read.replay import drop_prefix, log_head, read_events
+from backend.read.keyspace import drop_prefix
+from backend.read.replay import log_head, read_events
 
 AUDIT = "ripple-audit:"
 CHECKPOINT = AUDIT + "checkpoint"

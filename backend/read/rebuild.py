@@ -9,7 +9,8 @@
    an empty page. The checkpoint moves with the set, so the live projector carries on after it.
 """
 from backend.read.projections import CHECKPOINT, LOCK, PREFIX, STORE
-from backend.read.replay import drop_prefix, keys_of, log_head, replay, scratch_caps
+from backend.read.keyspace import drop_prefix, keys_of
+from backend.read.replay import log_head, replay, scratch_caps
 
 NEXT = "ripple-next:"
 # Live keys that are not read models of the log: never deleted by a switch.

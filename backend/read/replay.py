@@ -46,28 +46,12 @@ def read_events(session_factory, after: int, until: int | None = None, batch: in
             return
 
 
-class Confined:
-    """A Redis client or pipeline that refuses keys of the live read models: a projection written
-    with a hard-coded live key (not `caps.prefix`) fails loudly in a scratch replay instead of
-    silently changing what everyone sees."""
-
-    def __init__(self, inner, live: str = PREFIX):
-        self._inner, self._live = inner, live
-
-    def __len__(self):
-        return len(self._inner)
-
-    def __getattr__(self, name):
-        attr = getattr(self._inner, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args, **kwargs):
-            for a in args:
-                if isinstance(a, str) and a.startswith(self._live):
-                    raise RuntimeError(f"scratch replay touched live key {a!r} ({name})")
-            return attr(*args, **kwargs)
-        return call
+def _refuse(keys, live: str, name: str) -> None:
+    """A projection written with a hard-coded live key (not `caps.prefix`) fails loudly in a
+    scratch replay instead of silently changing what everyone sees."""
+    for key in keys:
+        if isinstance(key, str) and key.startswith(live):
+            raise RuntimeError(f"scratch replay touched live key {key!r} ({name})")
 
 
 # Reads a projection may make, and what they answer for a key nobody wrote (an empty Redis).
@@ -81,8 +65,9 @@ class _Batch:
     a read of any other key as empty, without a round trip). An EVAL's writes are not known by
     key: while one is queued every read flushes, and once one ran every read goes to Redis."""
 
-    def __init__(self, r, fresh: bool):
+    def __init__(self, r, fresh: bool, forbid: str | None = None):
         self.r, self.raw, self.fresh = r, r.pipeline(transaction=False), fresh
+        self.forbid = forbid  # a scratch replay: keys of the live read models are refused
         self._shas = {}
         self.pending, self.written, self.eval_pending, self.eval_seen = set(), set(), False, False
 
@@ -92,6 +77,8 @@ class _Batch:
             keys = args[2:2 + int(args[1])]
         else:
             keys = args[:1] if name != "delete" else args
+        if self.forbid is not None:
+            _refuse(keys, self.forbid, name)
         self.pending.update(keys)
         self.written.update(keys)
 
@@ -104,6 +91,8 @@ class _Batch:
 
     def read(self, name, args, kwargs):
         key = args[0]
+        if self.forbid is not None:
+            _refuse(args[:1], self.forbid, name)
         if self.fresh and not self.eval_seen and key not in self.written and name in _EMPTY:
             return _EMPTY[name]()
         if self.eval_pending or key in self.pending:
@@ -177,11 +166,8 @@ def apply_events(r, events: list[dict], caps: Caps, checkpoint_key: str | None =
                  batch: "_Batch | None" = None) -> None:
     """Project `events` (contiguous, seq order) into `caps.prefix`, pipelined: round trips only
     when a projection reads a key with writes still queued (see _Batch), or every FLUSH_AT."""
-    batch = batch or _Batch(r, fresh=False)
-    scratch = caps.prefix != PREFIX
+    batch = batch or _Batch(r, fresh=False, forbid=None if caps.prefix == PREFIX else PREFIX)
     reader, p = _Reader(batch), _Writer(batch)
-    if scratch:
-        reader, p = Confined(reader), Confined(p)
     for ev in events:
         PROJECTIONS[ev["type"]](ev["data"], ev, reader, p, caps)
         if len(batch.raw) >= FLUSH_AT:
@@ -197,7 +183,8 @@ def replay(r, session_factory, caps: Caps, after: int = 0, until: int | None = N
     checkpoint key follows. Returns the last seq applied (or `after`). `progress(done)` is called
     per batch with the number of events applied so far."""
     done, last = 0, after
-    batch = _Batch(r, fresh=after == 0 and not r.exists(caps.prefix + "checkpoint"))
+    batch = _Batch(r, fresh=after == 0 and not r.exists(caps.prefix + "checkpoint"),
+                   forbid=None if caps.prefix == PREFIX else PREFIX)
     for events in read_events(session_factory, after, until):
         apply_events(r, events, caps, caps.prefix + "checkpoint", batch)
         done, last = done + len(events), events[-1]["seq"]
@@ -208,51 +195,6 @@ def replay(r, session_factory, caps: Caps, after: int = 0, until: int | None = N
 
 def scratch_caps(caps: Caps, prefix: str) -> Caps:
     return replace(caps, prefix=prefix)
-
-
-def keys_of(r, prefix: str) -> list[str]:
-    return list(r.scan_iter(prefix + "*", count=5000))
-
-
-# One step of a server-side walk over a key space: SCAN a page of keys matching the source prefix
-# and COPY (or UNLINK) each, inside Redis; the client loops on the cursor. No key crosses the wire.
-_WALK = """
-local reply = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2] .. '*', 'COUNT', ARGV[4])
-local n = 0
-for _, key in ipairs(reply[2]) do
-  if ARGV[3] == '' then
-    redis.call('UNLINK', key)
-  else
-    redis.call('COPY', key, ARGV[3] .. string.sub(key, tonumber(ARGV[5]) + 1), 'REPLACE')
-  end
-  n = n + 1
-end
-return {reply[1], n}
-"""
-_WALK_COUNT = 5000
-
-
-def _walk(r, source: str, target: str) -> int:
-    script, cursor, total = r.register_script(_WALK), "0", 0
-    while True:
-        cursor, n = script(args=[cursor, _glob_escape(source), target, _WALK_COUNT,
-                                      len(source)])
-        total += int(n)
-        if str(cursor) == "0":
-            return total
-
-
-def _glob_escape(prefix: str) -> str:
-    return "".join("\\" + c if c in "*?[]\\" else c for c in prefix)
-
-
-def drop_prefix(r, prefix: str) -> int:
-    return _walk(r, prefix, "")
-
-
-def copy_prefix(r, source: str, target: str) -> int:
-    """COPY every key of one key space into another (Redis >= 6.2), inside Redis."""
-    return _walk(r, source, target)
 
 
 class Rate:

@@ -13,7 +13,8 @@ import time
 import uuid
 
 from backend.read.projections import PREFIX, post_key
-from backend.read.replay import copy_prefix, drop_prefix, replay, scratch_caps
+from backend.read.keyspace import copy_prefix, drop_prefix
+from backend.read.replay import replay, scratch_caps
 
 TT = "ripple-tt:"
 INDEX = TT + "index"   # zset: snapshot id -> its seq
