@@ -54,6 +54,7 @@ class Config:
     ratelimit_login: str = "25 per 5 minutes"
     ratelimit_signup: str = "5 per 30 minutes"
     testing: bool = False
+    demo: bool = False  # demo mode (RIPPLE_DEMO=1): the demo controls, e.g. the rebuild button
     # Time travel (backend/read/time_travel.py): a read-model snapshot every N events, at most M kept.
     snapshot_every: int = 2000
     snapshot_keep: int = 32
@@ -76,6 +77,7 @@ class Config:
             ratelimit_commands=env.get("RIPPLE_LIMIT_COMMANDS", cls.ratelimit_commands),
             ratelimit_login=env.get("RIPPLE_LIMIT_LOGIN", cls.ratelimit_login),
             ratelimit_signup=env.get("RIPPLE_LIMIT_SIGNUP", cls.ratelimit_signup),
+            demo=env.get("RIPPLE_DEMO", "0") == "1",
             snapshot_every=int(env.get("RIPPLE_SNAPSHOT_EVERY", cls.snapshot_every)),
             snapshot_keep=int(env.get("RIPPLE_SNAPSHOT_KEEP", cls.snapshot_keep)),
         )

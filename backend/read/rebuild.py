@@ -8,6 +8,8 @@
    every new key over its live name. A reader sees the old set or the new one, never a mix, never
    an empty page. The checkpoint moves with the set, so the live projector carries on after it.
 """
+import time
+
 from backend.read.projections import CHECKPOINT, LOCK, PREFIX, STORE
 from backend.read.keyspace import drop_prefix, keys_of
 from backend.read.replay import log_head, replay, scratch_caps
@@ -16,6 +18,8 @@ NEXT = "ripple-next:"
 # Live keys that are not read models of the log: never deleted by a switch.
 KEEP = (PREFIX + "command:", LOCK, STORE, PREFIX + "demo")
 CLOSE_ENOUGH = 200  # events behind the head at which the final, locked catch-up starts
+PROGRESS = "ripple-rebuild"          # hash: the last rebuild's progress (the inspector shows it)
+RUNNING = "ripple-rebuild:running"   # one rebuild started from the web at a time
 
 
 class RebuildFailed(RuntimeError):
@@ -28,10 +32,14 @@ def rebuild_live(projector, progress=None, lock_timeout_s: float = 60.0) -> int:
     r, sf = projector.r, projector.session_factory
     caps = scratch_caps(projector.caps, NEXT)
     drop_prefix(r, NEXT)
-    total, done = log_head(sf), 0
+    total, done, started = log_head(sf), 0, time.time()
+    _publish(r, state="running", done=0, total=total, rate=0, eta_s=0, started_at=started)
 
     def tick(n):
-        progress and progress(done + n, max(total, done + n))
+        now, seen = done + n, max(total, done + n)
+        rate = now / max(time.time() - started, 1e-6)
+        _publish(r, done=now, total=seen, rate=round(rate), eta_s=round((seen - now) / rate, 1))
+        progress and progress(now, seen)
 
     cp = replay(r, sf, caps, 0, None, tick)
     done = cp
@@ -53,7 +61,35 @@ def rebuild_live(projector, progress=None, lock_timeout_s: float = 60.0) -> int:
         except Exception:  # noqa: BLE001 -- expired: the switch is done either way
             pass
     progress and progress(cp, max(total, cp))
+    _publish(r, state="done", done=cp, total=cp, eta_s=0, finished_at=time.time(), seq=cp)
     return cp
+
+
+def _publish(r, **fields) -> None:
+    r.hset(PROGRESS, mapping=fields)
+    r.expire(PROGRESS, 3600)
+
+
+def status(r) -> dict:
+    """The last rebuild's progress: {"state": "idle"} if none ran lately."""
+    raw = r.hgetall(PROGRESS)
+    if not raw:
+        return {"state": "idle"}
+    out = {"state": raw.pop("state")}
+    for key, value in raw.items():
+        out[key] = float(value) if "." in value else int(value)
+    return out
+
+
+def run_in_background(projector, r) -> None:
+    """The demo's "Rebuild read models" button: the rebuild in this thread, then the guard goes."""
+    try:
+        rebuild_live(projector)
+    except Exception:  # noqa: BLE001 -- shown as failed; the current read models keep serving
+        _publish(r, state="failed", finished_at=time.time())
+        raise
+    finally:
+        r.delete(RUNNING)
 
 
 def _switch(r, store_id: str | None) -> None:

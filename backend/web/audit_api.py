@@ -1,10 +1,12 @@
 """Blueprint: the event log, the histories of posts and members (JSON and pages)."""
+import threading
+
 from flask import Blueprint, jsonify, request
 
-from backend.read import event_log, history
+from backend.read import event_log, history, rebuild
 from backend.read.projections import PROJECTIONS
 from backend.web import pages
-from backend.web.http import ApiError, current_user, int_arg, services
+from backend.web.http import ApiError, current_user, int_arg, login_required, services
 from backend.write.commands import HANDLE_RE
 
 bp = Blueprint("audit", __name__)
@@ -66,6 +68,28 @@ def member_history(handle):
     sf, r, store = _context()
     return jsonify(history.member_history(sf, r, handle.lower(), current_user(), limit, before,
                                           store))
+
+
+@bp.post("/api/demo/rebuild")
+@login_required
+def start_rebuild():
+    """Demo mode: rebuild the read models live (blue/green), in the background; poll the progress
+    at GET /api/rebuild."""
+    svc = services()
+    if not svc.config.demo:
+        raise ApiError(404, "demo_off", "Demo mode is off.")
+    if not svc.redis.set(rebuild.RUNNING, current_user(), nx=True, ex=600):
+        raise ApiError(409, "rebuild_running", "A rebuild is already running.")
+    svc.redis.hset(rebuild.PROGRESS, mapping={"state": "running", "done": 0})
+    threading.Thread(target=rebuild.run_in_background, args=(svc.projector, svc.redis),
+                     daemon=True).start()
+    return jsonify(rebuild.status(svc.redis)), 202
+
+
+@bp.get("/api/rebuild")
+def rebuild_status():
+    """The last rebuild's progress: state, done, total, rate (events/s), eta_s."""
+    return jsonify(rebuild.status(services().redis))
 
 
 @bp.get("/events")

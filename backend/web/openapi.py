@@ -149,6 +149,11 @@ def spec() -> dict:
                                                    _responses(200, HISTORY, 400, 404), params=[
             _path("handle", {"type": "string"}), _query("limit", 1, 200),
             _query("before", 1, 2**53)])},
+        "/api/demo/rebuild": {"post": _op("Demo mode: rebuild the read models live",
+                                          _responses(202, {"type": "object"}, 401, 404, 409),
+                                          auth=True)},
+        "/api/rebuild": {"get": _op("The last rebuild's progress", _responses(
+            200, {"type": "object", "required": ["state"]}))},
         "/api/openapi.json": {"get": _op("This document", _responses(200, {"type": "object"}))},
         "/healthz": {"get": _op("Can this web process serve? (503 when Redis or the DB is down)",
                                 {"200": {"description": "OK", **_json({"type": "object"})},
