@@ -12,23 +12,26 @@ _WALK = """
 local reply = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2] .. '*', 'COUNT', ARGV[4])
 local n = 0
 for _, key in ipairs(reply[2]) do
-  if ARGV[3] == '' then
+  local rest = string.sub(key, tonumber(ARGV[5]) + 1)
+  if ARGV[6] ~= '' and string.sub(rest, 1, #ARGV[6]) == ARGV[6] and rest ~= ARGV[7] then
+    -- left out (a lean copy)
+  elseif ARGV[3] == '' then
     redis.call('UNLINK', key)
   else
-    redis.call('COPY', key, ARGV[3] .. string.sub(key, tonumber(ARGV[5]) + 1), 'REPLACE')
+    redis.call('COPY', key, ARGV[3] .. rest, 'REPLACE')
+    n = n + 1
   end
-  n = n + 1
 end
 return {reply[1], n}
 """
 _WALK_COUNT = 5000
 
 
-def _walk(r, source: str, target: str) -> int:
+def _walk(r, source: str, target: str, skip: str = "", but: str = "") -> int:
     script, cursor, total = r.register_script(_WALK), "0", 0
     while True:
         cursor, n = script(args=[cursor, _glob_escape(source), target, _WALK_COUNT,
-                                      len(source)])
+                                 len(source), skip, but])
         total += int(n)
         if str(cursor) == "0":
             return total
@@ -42,6 +45,7 @@ def drop_prefix(r, prefix: str) -> int:
     return _walk(r, prefix, "")
 
 
-def copy_prefix(r, source: str, target: str) -> int:
-    """COPY every key of one key space into another (Redis >= 6.2), inside Redis."""
-    return _walk(r, source, target)
+def copy_prefix(r, source: str, target: str, skip: str = "", but: str = "") -> int:
+    """COPY every key of one key space into another (Redis >= 6.2), inside Redis; keys whose name
+    (after the prefix) starts with `skip` are left out, except the one named `but`."""
+    return _walk(r, source, target, skip, but)

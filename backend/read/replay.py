@@ -65,9 +65,10 @@ class _Batch:
     a read of any other key as empty, without a round trip). An EVAL's writes are not known by
     key: while one is queued every read flushes, and once one ran every read goes to Redis."""
 
-    def __init__(self, r, fresh: bool, forbid: str | None = None):
+    def __init__(self, r, fresh: bool, forbid: str | None = None, unread: tuple = ()):
         self.r, self.raw, self.fresh = r, r.pipeline(transaction=False), fresh
         self.forbid = forbid  # a scratch replay: keys of the live read models are refused
+        self.unread = unread  # a lean replay: keys left out of its copy, never to be read
         self._shas = {}
         self.pending, self.written, self.eval_pending, self.eval_seen = set(), set(), False, False
 
@@ -93,6 +94,8 @@ class _Batch:
         key = args[0]
         if self.forbid is not None:
             _refuse(args[:1], self.forbid, name)
+        if self.unread and key.startswith(self.unread[0]) and key != self.unread[1]:
+            raise RuntimeError(f"a lean replay read {key!r}, which it left out ({name})")
         if self.fresh and not self.eval_seen and key not in self.written and name in _EMPTY:
             return _EMPTY[name]()
         if self.eval_pending or key in self.pending:
@@ -178,13 +181,13 @@ def apply_events(r, events: list[dict], caps: Caps, checkpoint_key: str | None =
 
 
 def replay(r, session_factory, caps: Caps, after: int = 0, until: int | None = None,
-           progress=None) -> int:
+           progress=None, unread: tuple = ()) -> int:
     """Replay events after `after` (up to `until`, else the head) into `caps.prefix`; its
     checkpoint key follows. Returns the last seq applied (or `after`). `progress(done)` is called
     per batch with the number of events applied so far."""
     done, last = 0, after
     batch = _Batch(r, fresh=after == 0 and not r.exists(caps.prefix + "checkpoint"),
-                   forbid=None if caps.prefix == PREFIX else PREFIX)
+                   forbid=None if caps.prefix == PREFIX else PREFIX, unread=unread)
     for events in read_events(session_factory, after, until):
         apply_events(r, events, caps, caps.prefix + "checkpoint", batch)
         done, last = done + len(events), events[-1]["seq"]

@@ -3,9 +3,11 @@
 A snapshot is a complete key space "ripple-tt:<id>:" holding the read models as of one seq, made by
 replaying the log with the live projection functions (backend/read/replay.py). To answer as of N:
 - a snapshot at exactly N is used as it is (stepping back and forth re-uses them);
-- else the nearest snapshot below N is COPYed to a new key space and the events up to N replayed
-  into it; on the way a snapshot is left at every multiple of `every` (so once they exist a random
-  N costs one copy and at most `every` events of replay).
+- else complete snapshots are left at every multiple of `every` up to N (each one copied from the
+  one before and `every` events replayed into it), and the one below N is copied *lean* to a new
+  key space, and the events up to N replayed into it. Lean: without the feeds (the bulk of the
+  read models) but the one the query reads; no projection reads a feed, so every other key is
+  exact (the replay refuses to read a left-out key). Lean snapshots answer; they are never bases.
 The live query functions then read the snapshot (same code, other prefix): the answer is what the
 live read models answered at N. At most `keep` snapshots are kept, least recently used go first.
 """
@@ -17,7 +19,10 @@ from backend.read.keyspace import copy_prefix, drop_prefix
 from backend.read.replay import replay, scratch_caps
 
 TT = "ripple-tt:"
-INDEX = TT + "index"   # zset: snapshot id -> its seq
+INDEX = TT + "index"   # zset: full snapshot id -> its seq
+LEAN = TT + "lean"     # zset: lean snapshot id -> its seq (no feeds but one: answers, not bases)
+LEAN_FEED = TT + "lean-feed"  # hash: lean snapshot id -> the member whose feed it holds, or ""
+FEEDS = "feed:"        # the key family a lean snapshot leaves out: no projection ever reads it
 USED = TT + "used"     # zset: snapshot id -> last use (epoch s)
 STORE = TT + "store"   # the write DB whose log the snapshots come from
 SNAPSHOT_EVERY = 2000
@@ -35,8 +40,9 @@ class TimeMachine:
         self.r, self.sf, self.caps, self.every, self.keep = r, session_factory, caps, every, keep
         self.store_id = store_id
 
-    def prefix_at(self, seq: int) -> str:
-        """The key-space prefix of a complete snapshot as of `seq`."""
+    def prefix_at(self, seq: int, feed: str | None = None) -> str:
+        """The key-space prefix of a snapshot as of `seq`: complete, or lean (every key but the
+        feeds other than `feed`'s, which no projection reads and the query will not read)."""
         if self.store_id is not None and self.r.get(STORE) != self.store_id:
             self.clear()  # snapshots of another write DB's log
             self.r.set(STORE, self.store_id)
@@ -44,11 +50,15 @@ class TimeMachine:
         if exact:
             self._touch(exact[0])
             return _prefix(exact[0])
+        for sid in self.r.zrangebyscore(LEAN, seq, seq):
+            if self.r.hget(LEAN_FEED, sid) == (feed or ""):
+                self._touch(sid)
+                return _prefix(sid)
         sid, at = self._base(seq)
-        if at != seq or sid is None:
-            sid = self._build((sid, at), seq)
-        else:
+        if at == seq and sid is not None:
             self._touch(sid)
+        else:
+            sid = self._build((sid, at), seq, lean=feed or "")
         self._evict()
         return _prefix(sid)
 
@@ -64,18 +74,25 @@ class TimeMachine:
             sid, at = self._build((sid, at), step), step
         return sid, at
 
-    def _build(self, base: tuple[str | None, int], seq: int) -> str:
+    def _build(self, base: tuple[str | None, int], seq: int, lean: str | None = None) -> str:
+        """A snapshot at `seq` from `base`: complete, or lean (`lean` = whose feed it keeps)."""
         base_sid, base_seq = base
         sid = uuid.uuid4().hex[:12]
         target = _prefix(sid)
+        keep = FEEDS + lean if lean else ""
         if base_sid is not None:
             self._touch(base_sid)
-            copy_prefix(self.r, _prefix(base_sid), target)
+            copy_prefix(self.r, _prefix(base_sid), target, FEEDS if lean is not None else "", keep)
         caps = scratch_caps(self.caps, target)
-        replay(self.r, self.sf, caps, base_seq, seq)
+        replay(self.r, self.sf, caps, base_seq, seq,
+               unread=(target + FEEDS, target + keep) if lean is not None else ())
         self.r.set(target + "checkpoint", seq)
         with self.r.pipeline(transaction=True) as p:
-            p.zadd(INDEX, {sid: seq})
+            if lean is None:
+                p.zadd(INDEX, {sid: seq})
+            else:
+                p.zadd(LEAN, {sid: seq})
+                p.hset(LEAN_FEED, sid, lean)
             p.zadd(USED, {sid: time.time()})
             p.execute()
         return sid
@@ -84,21 +101,26 @@ class TimeMachine:
         self.r.zadd(USED, {sid: time.time()})
 
     def _evict(self) -> None:
-        extra = self.r.zcard(INDEX) - self.keep
+        extra = self.r.zcard(USED) - self.keep
         if extra <= 0:
             return
         cutoff = time.time() - BUSY_S
         for sid in self.r.zrangebyscore(USED, "-inf", cutoff, start=0, num=extra):
-            with self.r.pipeline(transaction=True) as p:
-                p.zrem(INDEX, sid)
-                p.zrem(USED, sid)
-                p.execute()
-            drop_prefix(self.r, _prefix(sid))
+            self._forget(sid)
+
+    def _forget(self, sid: str) -> None:
+        with self.r.pipeline(transaction=True) as p:
+            p.zrem(INDEX, sid)
+            p.zrem(LEAN, sid)
+            p.hdel(LEAN_FEED, sid)
+            p.zrem(USED, sid)
+            p.execute()
+        drop_prefix(self.r, _prefix(sid))
 
     def clear(self) -> None:
-        for sid in self.r.zrange(INDEX, 0, -1):
+        for sid in self.r.zrange(USED, 0, -1) + self.r.zrange(INDEX, 0, -1):
             drop_prefix(self.r, _prefix(sid))
-        self.r.delete(INDEX, USED)
+        self.r.delete(INDEX, LEAN, LEAN_FEED, USED)
 
 
 def tombstone(post: dict) -> dict:

@@ -106,7 +106,8 @@ def timeline():
 def feed():
     limit, before = _page_args()
     if (seq := as_of_arg()) is not None:
-        return jsonify(past(queries.feed, seq, current_user(), limit, before, viewer=current_user()))
+        return jsonify(past(queries.feed, seq, current_user(), limit, before, viewer=current_user(),
+                            feed=current_user()))
     return jsonify(paged(queries.feed, current_user(), limit, before))
 
 

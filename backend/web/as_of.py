@@ -37,11 +37,12 @@ def time_machine() -> TimeMachine:
                        svc.projector.store_id())
 
 
-def past(query, seq: int, *args, viewer: str | None) -> dict:
-    """Run a live query function against the read models as of `seq`; tombstones on top."""
+def past(query, seq: int, *args, viewer: str | None, feed: str | None = None) -> dict:
+    """Run a live query function against the read models as of `seq`; tombstones on top.
+    `feed`: the member whose feed the query reads (the snapshot keeps that feed only)."""
     svc = services()
     svc.projector.ensure_read_side()
     if (svc.projector.checkpoint() or 0) < seq:  # "deleted since" is judged on a live side >= seq
         svc.projector.project_until(seq)
-    answer = query(svc.redis, *args, prefix=time_machine().prefix_at(seq))
+    answer = query(svc.redis, *args, prefix=time_machine().prefix_at(seq, feed))
     return past_answer(svc.redis, answer, seq, viewer)

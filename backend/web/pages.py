@@ -24,7 +24,7 @@ def home():
     if not me:
         return redirect("/explore")
     if (seq := as_of_arg()) is not None:
-        return _page("home", "Home", past(queries.feed, seq, me, 20, None, viewer=me))
+        return _page("home", "Home", past(queries.feed, seq, me, 20, None, viewer=me, feed=me))
     data = paged(queries.feed, me)
     if not data["posts"]:
         data["suggestions"] = queries.suggestions(read_side(), me)
