@@ -7,7 +7,8 @@ replaying the log with the live projection functions (backend/read/replay.py). T
   one before and `every` events replayed into it), and the one below N is copied *lean* to a new
   key space, and the events up to N replayed into it. Lean: without the feeds (the bulk of the
   read models) but the one the query reads; no projection reads a feed, so every other key is
-  exact (the replay refuses to read a left-out key). Lean snapshots answer; they are never bases.
+  exact (the replay refuses to read a left-out key). A lean snapshot is a base only for a later
+  lean one keeping the same feed (stepping forward costs a copy and the events in between).
 The live query functions then read the snapshot (same code, other prefix): the answer is what the
 live read models answered at N. At most `keep` snapshots are kept, least recently used go first.
 """
@@ -54,13 +55,22 @@ class TimeMachine:
             if self.r.hget(LEAN_FEED, sid) == (feed or ""):
                 self._touch(sid)
                 return _prefix(sid)
-        sid, at = self._base(seq)
+        lean = self._lean_base(seq, feed or "")
+        sid, at = lean if lean and lean[1] > seq // self.every * self.every else self._base(seq)
         if at == seq and sid is not None:
             self._touch(sid)
         else:
             sid = self._build((sid, at), seq, lean=feed or "")
         self._evict()
         return _prefix(sid)
+
+    def _lean_base(self, seq: int, feed: str) -> tuple[str, int] | None:
+        """The nearest lean snapshot below `seq` that kept the same feed: a valid base for another
+        lean one (everything it holds is exact), e.g. the page one event before, when scrubbing."""
+        for sid, at in self.r.zrevrangebyscore(LEAN, seq, "-inf", start=0, num=16, withscores=True):
+            if self.r.hget(LEAN_FEED, sid) == feed:
+                return sid, int(at)
+        return None
 
     def _base(self, seq: int) -> tuple[str | None, int]:
         """The nearest snapshot at or below `seq` (None, 0: start from an empty key space), after
@@ -80,7 +90,7 @@ class TimeMachine:
         sid = uuid.uuid4().hex[:12]
         target = _prefix(sid)
         keep = FEEDS + lean if lean else ""
-        if base_sid is not None:
+        if base_sid is not None:  # (a lean base has no other feeds to leave out)
             self._touch(base_sid)
             copy_prefix(self.r, _prefix(base_sid), target, FEEDS if lean is not None else "", keep)
         caps = scratch_caps(self.caps, target)
