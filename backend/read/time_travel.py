@@ -114,8 +114,10 @@ class TimeMachine:
         extra = self.r.zcard(USED) - self.keep
         if extra <= 0:
             return
-        cutoff = time.time() - BUSY_S
-        for sid in self.r.zrangebyscore(USED, "-inf", cutoff, start=0, num=extra):
+        idle = self.r.zrangebyscore(USED, "-inf", time.time() - BUSY_S)  # least recently used first
+        lean = set(self.r.zrange(LEAN, 0, -1))
+        # answers (lean) go first; the complete snapshots at multiples of K are the expensive ones
+        for sid in sorted(idle, key=lambda x: x not in lean)[:extra]:
             self._forget(sid)
 
     def _forget(self, sid: str) -> None:
