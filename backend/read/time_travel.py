@@ -3,8 +3,8 @@
 A snapshot is a complete key space "ripple-tt:<id>:" holding the read models as of one seq, made by
 replaying the log with the live projection functions (backend/read/replay.py). To answer as of N:
 - a snapshot at exactly N is used as it is (stepping back and forth re-uses them);
-- else complete snapshots are left at every multiple of `every` up to N (each one copied from the
-  one before and `every` events replayed into it), and the one below N is copied *lean* to a new
+- else a complete snapshot is left at the multiple of `every` below N if missing (copied from the
+  nearest one below, the events in between replayed into it), and it is copied *lean* to a new
   key space, and the events up to N replayed into it. Lean: without the feeds (the bulk of the
   read models) but the one the query reads; no projection reads a feed, so every other key is
   exact (the replay refuses to read a left-out key). A lean snapshot is a base only for a later
@@ -73,15 +73,13 @@ class TimeMachine:
         return None
 
     def _base(self, seq: int) -> tuple[str | None, int]:
-        """The nearest snapshot at or below `seq` (None, 0: start from an empty key space), after
-        leaving a snapshot at every multiple of `every` between it and `seq` (each built from the
-        one before: `every` events of replay and a copy)."""
+        """The nearest complete snapshot at or below `seq` (None, 0: an empty key space), after
+        leaving one at the multiple of `every` below `seq` if it was missing."""
         below = self.r.zrevrangebyscore(INDEX, seq, "-inf", start=0, num=1, withscores=True)
         sid, at = (below[0][0], int(below[0][1])) if below else (None, 0)
         mark = seq // self.every * self.every
-        while at < mark:
-            step = (at // self.every + 1) * self.every
-            sid, at = self._build((sid, at), step), step
+        if at < mark:  # one complete snapshot per request at most: a cold answer costs about what
+            sid, at = self._build((sid, at), mark), mark  # a naive replay does, plus two copies
         return sid, at
 
     def _build(self, base: tuple[str | None, int], seq: int, lean: str | None = None) -> str:
