@@ -26,6 +26,25 @@ export function timeTravelBar(store) {
     h("span", { class: "at" }), " — ",
     h("a", { id: "back-to-live", href: urlAt(null), text: "Back to live" }),
     h("span", { class: "newer" }));
+  const toggle = h("button", { type: "button", id: "time-travel", class: "link",
+    text: past ? "" : "Time travel", hidden: past });
+  const row = h("div", { class: "time-row" }, toggle, historyLinks(store));
+  const bar = h("section", { class: "time-travel", "aria-label": "Time travel" }, banner, row);
+  // The scrubber is built when first wanted: at once on a past page, on "Time travel" on a live one.
+  const open = () => {
+    const parts = scrubber(store);
+    bar.append(parts.scrub);
+    fill(store, { banner, ...parts });
+    return parts;
+  };
+  if (past) open();
+  toggle.addEventListener("click", () => { show(toggle, false); open().range.focus(); });
+  return bar;
+}
+
+function scrubber(store) {
+  const past = isPast(store);
+  const asOf = past ? store.data.as_of : null;
   const range = h("input", { id: "time-scrubber", type: "range", min: 0, max: asOf ?? 0,
     value: asOf ?? 0, "aria-label": "Event number to view the page at" });
   const label = h("output", { id: "time-label", for: "time-scrubber", text: past ? `#${asOf}` : "" });
@@ -33,13 +52,7 @@ export function timeTravelBar(store) {
     "aria-label": "One event back" });
   const fwd = h("button", { type: "button", id: "step-forward", class: "step", text: "1 event ▶",
     "aria-label": "One event forward" });
-  const scrub = h("div", { class: "scrubber", hidden: !past }, back, range, fwd, label);
-  const toggle = h("button", { type: "button", id: "time-travel", class: "link",
-    text: past ? "" : "Time travel", hidden: past });
-  const links = historyLinks(store);
-  const bar = h("section", { class: "time-travel", "aria-label": "Time travel" },
-    banner, h("div", { class: "time-row" }, toggle, links), scrub);
-
+  const scrub = h("div", { class: "scrubber" }, back, range, fwd, label);
   const go = (seq) => { location.href = urlAt(seq); };
   range.addEventListener("input", () => setText(label, `#${range.value}`));
   range.addEventListener("change", () => go(Number(range.value)));
@@ -48,9 +61,7 @@ export function timeTravelBar(store) {
     const next = Number(range.value) + 1;
     go(next >= Number(range.max) && !past ? null : Math.min(next, Number(range.max)));
   });
-  toggle.addEventListener("click", () => { show(scrub, true); show(toggle, false); range.focus(); });
-  fill(store, { banner, range, label, fwd });
-  return bar;
+  return { scrub, range, label, fwd };
 }
 
 async function fill(store, { banner, range, label, fwd }) {
