@@ -9,8 +9,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import cli
 
-from backend.web import (api, asyncapi, auth_api, health, openapi, pages, ratelimit, realtime,
-                         system_api)
+from backend.web import (api, asyncapi, audit_api, auth_api, health, openapi, pages, ratelimit,
+                         realtime, system_api)
 from backend.config import Config
 from backend.web.http import ApiError, check_host, check_origin, error_response
 from backend.web.login import refuse_invalid_session
@@ -43,6 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["ripple"] = build_services(config)
     app.register_blueprint(auth_api.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(audit_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)

@@ -20,9 +20,19 @@ def register(app) -> None:
     app.cli.add_command(upgrade_db_command, "init-db")  # the name from before migrations
 
     @app.cli.command("rebuild-read-models")
-    def rebuild_command():
-        """Drop every Redis read model and replay the event log into it."""
-        seq = services().projector.rebuild()
+    @click.option("--quiet", is_flag=True, help="No progress bar.")
+    def rebuild_command(quiet):
+        """Replay the event log into a new set of read models while the current set keeps serving,
+        then switch atomically (blue/green); commands keep flowing meanwhile."""
+        from backend.read.replay import Rate
+        rate = Rate(1)  # the clock starts now
+
+        def progress(done, total):
+            rate.total = max(total, 1)
+            click.echo("\r" + rate.line(done), nl=False, err=True)
+        seq = services().projector.rebuild(None if quiet else progress)
+        if not quiet:
+            click.echo("", err=True)
         click.echo(f"read models rebuilt up to event {seq}")
 
     @app.cli.command("seed")

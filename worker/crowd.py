@@ -13,7 +13,7 @@ from backend.read.projections import user_key
 from backend.read.system import demo_state
 from worker.singleton import Singleton
 
-LOCK = "ripple:crowd"
+LOCK = "ripple-crowd"
 MIN_S, MAX_S = 2.0, 4.0
 
 

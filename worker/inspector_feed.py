@@ -11,8 +11,8 @@ from backend.read.system import demo_state, events_after, log_head, system_repor
 from worker.emitter import make_emitter
 from worker.singleton import Singleton
 
-LOCK = "ripple:inspector-emitter"
-WATCHED = "ripple:inspector:watched"  # set (60 s) by the web side while some tab has it open
+LOCK = "ripple-inspector:emitter"
+WATCHED = "ripple-inspector:watched"  # set (60 s) by the web side while some tab has it open
 ROOM = "inspector"
 PERIOD_S = 0.25  # 4 a second at most
 BATCH = 100

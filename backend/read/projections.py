@@ -20,36 +20,36 @@ LOCK = PREFIX + "projector-lock"
 BACKFILL = 50  # how many of a user's latest posts a new follower gets in their feed
 
 
-def post_key(post_id) -> str:
-    return f"{PREFIX}post:{post_id}"
+def post_key(post_id, prefix: str = PREFIX) -> str:
+    return f"{prefix}post:{post_id}"
 
 
-def likers_key(post_id) -> str:
-    return f"{PREFIX}post:{post_id}:likers"
+def likers_key(post_id, prefix: str = PREFIX) -> str:
+    return f"{prefix}post:{post_id}:likers"
 
 
-def comments_key(post_id) -> str:
-    return f"{PREFIX}post:{post_id}:comments"
+def comments_key(post_id, prefix: str = PREFIX) -> str:
+    return f"{prefix}post:{post_id}:comments"
 
 
-def user_key(handle) -> str:
-    return f"{PREFIX}user:{handle}"
+def user_key(handle, prefix: str = PREFIX) -> str:
+    return f"{prefix}user:{handle}"
 
 
-def user_posts_key(handle) -> str:
-    return f"{PREFIX}user:{handle}:posts"
+def user_posts_key(handle, prefix: str = PREFIX) -> str:
+    return f"{prefix}user:{handle}:posts"
 
 
-def followers_key(handle) -> str:
-    return f"{PREFIX}user:{handle}:followers"
+def followers_key(handle, prefix: str = PREFIX) -> str:
+    return f"{prefix}user:{handle}:followers"
 
 
-def following_key(handle) -> str:
-    return f"{PREFIX}user:{handle}:following"
+def following_key(handle, prefix: str = PREFIX) -> str:
+    return f"{prefix}user:{handle}:following"
 
 
-def feed_key(handle) -> str:
-    return f"{PREFIX}feed:{handle}"
+def feed_key(handle, prefix: str = PREFIX) -> str:
+    return f"{prefix}feed:{handle}"
 
 
 def command_key(command_id) -> str:
@@ -61,6 +61,9 @@ def command_key(command_id) -> str:
 class Caps:
     timeline: int = 1000
     feed: int = 800
+    # The key space the projections write: the live read models, or a scratch set (a time-travel
+    # snapshot, a blue/green rebuild) built by the very same functions (backend/read/replay.py).
+    prefix: str = PREFIX
 
 
 def _add_capped(p, key, member, score, cap):
@@ -88,83 +91,85 @@ return #handles
 """
 
 
-def _fan_out(p, author, pid, cap):
+def _fan_out(p, author, pid, cap, prefix=PREFIX):
     """Add post `pid` to the feeds of `author` and their followers (capped), or remove it (cap 0)."""
-    p.eval(_FAN_OUT, 1, followers_key(author), feed_key(""), author, pid, cap)
+    p.eval(_FAN_OUT, 1, followers_key(author, prefix), feed_key("", prefix), author, pid, cap)
 
 
 def user_registered(data, ev, r, p, caps):
     h = data["handle"]
-    p.hset(user_key(h), mapping={"handle": h, "joined": data["joined"], "posts": 0,
-                                 "followers": 0, "following": 0})
-    p.zadd(USERS, {h: ev["seq"]})
-    p.zadd(POPULAR, {h: 0})
+    p.hset(user_key(h, caps.prefix), mapping={"handle": h, "joined": data["joined"], "posts": 0,
+                                              "followers": 0, "following": 0})
+    p.zadd(caps.prefix + "users", {h: ev["seq"]})
+    p.zadd(caps.prefix + "popular", {h: 0})
 
 
 def post_created(data, ev, r, p, caps):
     post, author = data["post"], data["post"]["author"]
     pid = post["id"]
-    p.hset(post_key(pid), mapping={"id": pid, "author": author, "body": post["body"],
-                                   "created_at": post["created_at"], "edited_at": "",
-                                   "likes": 0, "comments": 0})
-    _add_capped(p, TIMELINE, pid, pid, caps.timeline)
-    p.zadd(user_posts_key(author), {pid: pid})
-    p.hincrby(user_key(author), "posts", 1)
-    _fan_out(p, author, pid, caps.feed)
+    p.hset(post_key(pid, caps.prefix), mapping={"id": pid, "author": author, "body": post["body"],
+                                                "created_at": post["created_at"], "edited_at": "",
+                                                "likes": 0, "comments": 0})
+    _add_capped(p, caps.prefix + "timeline", pid, pid, caps.timeline)
+    p.zadd(user_posts_key(author, caps.prefix), {pid: pid})
+    p.hincrby(user_key(author, caps.prefix), "posts", 1)
+    _fan_out(p, author, pid, caps.feed, caps.prefix)
 
 
 def post_edited(data, ev, r, p, caps):
-    p.hset(post_key(data["post_id"]), mapping={"body": data["body"], "edited_at": data["edited_at"]})
+    p.hset(post_key(data["post_id"], caps.prefix),
+           mapping={"body": data["body"], "edited_at": data["edited_at"]})
 
 
 def post_deleted(data, ev, r, p, caps):
     pid, author = data["post_id"], data["author"]
-    p.delete(post_key(pid), likers_key(pid), comments_key(pid))
-    p.zrem(TIMELINE, pid)
-    p.zrem(user_posts_key(author), pid)
-    p.hincrby(user_key(author), "posts", -1)
-    _fan_out(p, author, pid, 0)
+    p.delete(post_key(pid, caps.prefix), likers_key(pid, caps.prefix),
+             comments_key(pid, caps.prefix))
+    p.zrem(caps.prefix + "timeline", pid)
+    p.zrem(user_posts_key(author, caps.prefix), pid)
+    p.hincrby(user_key(author, caps.prefix), "posts", -1)
+    _fan_out(p, author, pid, 0, caps.prefix)
 
 
 def comment_created(data, ev, r, p, caps):
     c = data["comment"]
-    p.rpush(comments_key(c["post_id"]), json.dumps(c, sort_keys=True))
-    p.hincrby(post_key(c["post_id"]), "comments", 1)
+    p.rpush(comments_key(c["post_id"], caps.prefix), json.dumps(c, sort_keys=True))
+    p.hincrby(post_key(c["post_id"], caps.prefix), "comments", 1)
 
 
 def post_liked(data, ev, r, p, caps):
-    p.sadd(likers_key(data["post_id"]), data["user"])
-    p.hincrby(post_key(data["post_id"]), "likes", 1)
+    p.sadd(likers_key(data["post_id"], caps.prefix), data["user"])
+    p.hincrby(post_key(data["post_id"], caps.prefix), "likes", 1)
 
 
 def post_unliked(data, ev, r, p, caps):
-    p.srem(likers_key(data["post_id"]), data["user"])
-    p.hincrby(post_key(data["post_id"]), "likes", -1)
+    p.srem(likers_key(data["post_id"], caps.prefix), data["user"])
+    p.hincrby(post_key(data["post_id"], caps.prefix), "likes", -1)
 
 
 def user_followed(data, ev, r, p, caps):
     me, them = data["follower"], data["followee"]
-    p.zadd(followers_key(them), {me: ev["seq"]})
-    p.zadd(following_key(me), {them: ev["seq"]})
-    p.hincrby(user_key(them), "followers", 1)
-    p.zincrby(POPULAR, 1, them)
-    p.hincrby(user_key(me), "following", 1)
-    recent = r.zrevrange(user_posts_key(them), 0, BACKFILL - 1, withscores=True)
+    p.zadd(followers_key(them, caps.prefix), {me: ev["seq"]})
+    p.zadd(following_key(me, caps.prefix), {them: ev["seq"]})
+    p.hincrby(user_key(them, caps.prefix), "followers", 1)
+    p.zincrby(caps.prefix + "popular", 1, them)
+    p.hincrby(user_key(me, caps.prefix), "following", 1)
+    recent = r.zrevrange(user_posts_key(them, caps.prefix), 0, BACKFILL - 1, withscores=True)
     if recent:  # back-fill their latest posts into my feed
-        p.zadd(feed_key(me), {pid: score for pid, score in recent})
-        p.zremrangebyrank(feed_key(me), 0, -caps.feed - 1)
+        p.zadd(feed_key(me, caps.prefix), {pid: score for pid, score in recent})
+        p.zremrangebyrank(feed_key(me, caps.prefix), 0, -caps.feed - 1)
 
 
 def user_unfollowed(data, ev, r, p, caps):
     me, them = data["follower"], data["followee"]
-    p.zrem(followers_key(them), me)
-    p.zrem(following_key(me), them)
-    p.hincrby(user_key(them), "followers", -1)
-    p.zincrby(POPULAR, -1, them)
-    p.hincrby(user_key(me), "following", -1)
-    theirs = r.zrange(user_posts_key(them), 0, -1)
+    p.zrem(followers_key(them, caps.prefix), me)
+    p.zrem(following_key(me, caps.prefix), them)
+    p.hincrby(user_key(them, caps.prefix), "followers", -1)
+    p.zincrby(caps.prefix + "popular", -1, them)
+    p.hincrby(user_key(me, caps.prefix), "following", -1)
+    theirs = r.zrange(user_posts_key(them, caps.prefix), 0, -1)
     if theirs:
-        p.zrem(feed_key(me), *theirs)
+        p.zrem(feed_key(me, caps.prefix), *theirs)
 
 
 # Projections that read Redis through `r` while queuing their writes: the projector gives each its own

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from backend.read import fast_path
 from backend.read.projections import CHECKPOINT, LOCK, PREFIX, PROJECTIONS, STORE, Caps
+from backend.read.rebuild import rebuild_live
 from backend.write.models import Event, StoreIdentity
 
 BATCH = 500
@@ -104,16 +105,10 @@ class Projector:
         lock): the checkpoint reached, or None when they are left to a projector."""
         return self._apply_fresh(events)
 
-    def rebuild(self) -> int:
-        """Drop every read model (not command outcomes) and replay the whole log."""
-        lock = self.r.lock(LOCK, timeout=60, blocking_timeout=60)  # renewed per batch
-        if not lock.acquire():
-            raise ProjectionLagging("could not take the projector lock to rebuild")
-        try:
-            self._drop_read_models()
-            return self._project_all(lock, announce=False)
-        finally:
-            lock.release()
+    def rebuild(self, progress=None) -> int:
+        """Replay the whole log into a new set of read models while the current set keeps serving,
+        then switch atomically (blue/green: backend/read/rebuild.py)."""
+        return rebuild_live(self, progress)
 
     def _drop_read_models(self) -> None:
         doomed = [k for k in self.r.scan_iter(PREFIX + "*", count=1000)

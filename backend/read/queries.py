@@ -2,9 +2,9 @@
 import json
 
 from backend.write.commands import HANDLE_RE
-from backend.read.projections import (CHECKPOINT, POPULAR, TIMELINE, USERS, command_key, comments_key, feed_key,
-                          followers_key, following_key, likers_key, post_key, user_key,
-                          user_posts_key)
+from backend.read.projections import (CHECKPOINT, POPULAR, PREFIX, USERS, command_key,
+                                      comments_key, feed_key, followers_key, following_key,
+                                      likers_key, post_key, user_key, user_posts_key)
 
 MAX_LIMIT = 100
 COMMENT_PAGE = 50              # comments per page, at most
@@ -60,13 +60,19 @@ for i = 1, math.min(#ids, tonumber(ARGV[2])) do
 end
 return out
 """
-_POST_PREFIX, _LIKERS_SUFFIX = post_key(""), likers_key("0")[len(post_key("0")):]
+_LIKERS_SUFFIX = likers_key("0")[len(post_key("0")):]
 
 
-def _page(r, key: str, limit: int, before: int | None, viewer: str | None) -> dict:
+def _page(r, key: str, limit: int, before: int | None, viewer: str | None,
+          prefix: str = PREFIX) -> dict:
     reply = r.register_script(_PAGE_LUA)(
-        keys=[key, CHECKPOINT],
-        args=[f"({before}" if before else "+inf", limit, viewer or "", _POST_PREFIX, _LIKERS_SUFFIX])
+        keys=[key, prefix + "checkpoint"],
+        args=[f"({before}" if before else "+inf", limit, viewer or "", post_key("", prefix),
+              _LIKERS_SUFFIX])
+    return _page_of(reply, limit, viewer)
+
+
+def _page_of(reply, limit: int, viewer: str | None) -> dict:
     ver, ids, rest = reply[0], reply[1], reply[2:]
     more = len(ids) > limit
     ids = ids[:limit]
@@ -79,27 +85,40 @@ def _page(r, key: str, limit: int, before: int | None, viewer: str | None) -> di
             "next": int(ids[-1]) if more and ids else None}  # limit=0: no page
 
 
-def timeline(r, limit: int = 20, before: int | None = None, viewer: str | None = None) -> dict:
-    return _page(r, TIMELINE, limit, before, viewer)
+def timeline(r, limit: int = 20, before: int | None = None, viewer: str | None = None,
+             prefix: str = PREFIX) -> dict:
+    return _page(r, prefix + "timeline", limit, before, viewer, prefix)
 
 
-def feed(r, handle: str, limit: int = 20, before: int | None = None) -> dict:
-    return _page(r, feed_key(handle), limit, before, handle)
+def feed(r, handle: str, limit: int = 20, before: int | None = None, prefix: str = PREFIX) -> dict:
+    return _page(r, feed_key(handle, prefix), limit, before, handle, prefix)
+
+
+# The profile in one snapshot too: the member's hash, whether the viewer follows them, and the page.
+_PROFILE_LUA = """
+local user = redis.call('HGETALL', KEYS[3])
+local follows = false
+if ARGV[3] ~= '' then follows = redis.call('ZSCORE', KEYS[4], ARGV[3]) end
+""" + _PAGE_LUA.replace("return out", "return {user, follows and 1 or 0, out}")
 
 
 def profile(r, handle: str, viewer: str | None = None, limit: int = 20,
-            before: int | None = None) -> dict:
+            before: int | None = None, prefix: str = PREFIX) -> dict:
     if not HANDLE_RE.match(handle):  # "alice:posts" would name another key (WRONGTYPE -> 500)
         raise NotFound("user")
-    raw = r.hgetall(user_key(handle))
+    raw, follows, reply = r.register_script(_PROFILE_LUA)(
+        keys=[user_posts_key(handle, prefix), prefix + "checkpoint", user_key(handle, prefix),
+              followers_key(handle, prefix)],
+        args=[f"({before}" if before else "+inf", limit, viewer or "", post_key("", prefix),
+              _LIKERS_SUFFIX])
     if not raw:
         raise NotFound("user")
+    raw = dict(zip(raw[::2], raw[1::2]))
     user = {"handle": raw["handle"], "joined": float(raw["joined"]), "posts": int(raw["posts"]),
             "followers": int(raw["followers"]), "following": int(raw["following"])}
     if viewer:
-        user["followed_by_me"] = r.zscore(followers_key(handle), viewer) is not None
-    page = _page(r, user_posts_key(handle), limit, before, viewer)
-    return {"user": user, **page}
+        user["followed_by_me"] = bool(follows)
+    return {"user": user, **_page_of(reply, limit, viewer)}
 
 
 def follow_list(r, handle: str, which: str, limit: int = 100, offset: int = 0) -> dict:
@@ -110,13 +129,26 @@ def follow_list(r, handle: str, which: str, limit: int = 100, offset: int = 0) -
     return {"handle": handle, which: handles, "total": r.zcard(key)}
 
 
-def post_detail(r, post_id: int, viewer: str | None = None) -> dict:
-    posts = posts_by_ids(r, [post_id], viewer)
-    if not posts:
+# A post page in one snapshot: checkpoint, the post, whether the viewer likes it, its comments.
+_POST_LUA = """
+local post = redis.call('HGETALL', KEYS[1])
+local liked = 0
+if ARGV[1] ~= '' then liked = redis.call('SISMEMBER', KEYS[2], ARGV[1]) end
+return {redis.call('GET', KEYS[4]) or '0', post, liked,
+        redis.call('LRANGE', KEYS[3], 0, tonumber(ARGV[2]))}
+"""
+
+
+def post_detail(r, post_id: int, viewer: str | None = None, prefix: str = PREFIX) -> dict:
+    ver, raw, liked, comments = r.register_script(_POST_LUA)(
+        keys=[post_key(post_id, prefix), likers_key(post_id, prefix),
+              comments_key(post_id, prefix), prefix + "checkpoint"], args=[viewer or "", COMMENT_PAGE])
+    if not raw:
         raise NotFound("post")
-    page = _comments(r, post_id, 0, COMMENT_PAGE)
-    return {"post": posts[0] | {"comment_list": page["comments"], "comments_next": page["next"]},
-            "version": version(r)}
+    post = _post_view(dict(zip(raw[::2], raw[1::2])), bool(liked) if viewer else None)
+    page = _comment_page_of(comments, 0, COMMENT_PAGE)  # the first page, same snapshot
+    return {"post": post | {"comment_list": page["comments"], "comments_next": page["next"]},
+            "version": int(ver or 0)}
 
 
 def _served_size(stored: str) -> int:
@@ -128,6 +160,12 @@ def _comments(r, post_id: int, after: int, limit: int) -> dict:
     """Comments oldest first from position `after`; `next` is the position to ask for next (comments
     are only ever appended, so a position is a stable cursor), None at the end."""
     raw = r.lrange(comments_key(post_id), after, after + limit)  # one more: is there a next page?
+    return _comment_page_of(raw, after, limit)
+
+
+def _comment_page_of(raw: list[str], after: int, limit: int) -> dict:
+    """Up to `limit` stored comments of `raw` (read from position `after`, one more than a page)
+    that fit in COMMENT_PAGE_BYTES, and the cursor of the next page (None at the end)."""
     comments, size = [], 0
     for stored in raw[:limit]:
         size += _served_size(stored)

@@ -29,6 +29,13 @@ class Comment(BaseModel):
     created_at: float
 
 
+class Tombstone(BaseModel):
+    """In an `as_of` answer: a post deleted since then, to everyone but its author."""
+    id: int
+    author: str
+    deleted: Literal[True]
+
+
 class PostWithComments(Post):
     comment_list: list[Comment] = Field([], description="The first page of comments, oldest first")
     comments_next: int | None = Field(None, description="`after` for the next page, or null")
@@ -41,7 +48,7 @@ class CommentPage(BaseModel):
 
 
 class Page(BaseModel):
-    posts: list[Post]
+    posts: list[Post | Tombstone] = Field(description="Tombstones only in `as_of` answers")
     version: int = Field(description="The read side's checkpoint (last applied event seq)")
     next: int | None = Field(description="`before` for the next page, or null at the end")
 
@@ -75,7 +82,7 @@ class FollowList(BaseModel):
 
 
 class PostDetail(BaseModel):
-    post: PostWithComments
+    post: PostWithComments | Tombstone
     version: int
 
 
@@ -89,3 +96,40 @@ class CommandStatus(BaseModel):
     status: Literal["queued", "succeeded", "failed"]
     result: Any = None
     error: Rejection | None = None
+
+
+class LoggedEvent(BaseModel):
+    """One event of the log, as GET /api/events shows it (privacy rules applied to `data`)."""
+    seq: int
+    type: str
+    at: float = Field(description="Unix time, seconds")
+    author: str | None
+    command_id: str | None
+    data: dict
+
+
+class EventsPage(BaseModel):
+    events: list[LoggedEvent]
+    next: int | None = Field(description="The cursor for the next page, or null")
+    head: int = Field(description="The log head (the last event's seq)")
+
+
+class HistoryEvent(BaseModel):
+    seq: int
+    type: str
+    at: float
+    author: str | None
+    command_id: str | None
+    summary: str
+    diff: list | None = Field(None, description="Edits: word-level [op, text] runs, before → after")
+
+
+class HistoryPage(BaseModel):
+    events: list[HistoryEvent]
+    next: int | None
+    post_id: int | None = None
+
+
+class RebuildStatus(BaseModel):
+    state: str = Field(description="idle, running, done or failed")
+    model_config = {"extra": "allow"}

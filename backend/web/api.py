@@ -11,6 +11,7 @@ from rq.job import Job, JobStatus
 
 from backend.read import queries
 from backend.web import ratelimit
+from backend.web.as_of import as_of_arg, past
 from backend.write.command_queue import parse_marker, put_commands, queued_key, submit
 from backend.write.commands import ValidationError, clean_command_id, parse_command
 from backend.web.http import (ApiError, current_user, json_body, login_required, paged, query_args,
@@ -104,6 +105,9 @@ def _page_args():
 @bp.get("/timeline")
 def timeline():
     limit, before = _page_args()
+    if (seq := as_of_arg()) is not None:
+        return jsonify(past(queries.timeline, seq, limit, before, current_user(),
+                            viewer=current_user()))
     return jsonify(paged(queries.timeline, limit, before, current_user()))
 
 
@@ -111,12 +115,18 @@ def timeline():
 @login_required
 def feed():
     limit, before = _page_args()
+    if (seq := as_of_arg()) is not None:
+        return jsonify(past(queries.feed, seq, current_user(), limit, before, viewer=current_user(),
+                            feed=current_user()))
     return jsonify(paged(queries.feed, current_user(), limit, before))
 
 
 @bp.get("/users/<handle>")
 def user(handle):
     limit, before = _page_args()
+    if (seq := as_of_arg()) is not None:
+        return jsonify(past(queries.profile, seq, handle.lower(), current_user(), limit, before,
+                            viewer=current_user()))
     return jsonify(queries.profile(read_side(), handle.lower(), current_user(), limit, before))
 
 
@@ -128,6 +138,9 @@ def follow_list(handle, which):
 
 @bp.get("/posts/<int:post_id>")
 def post(post_id):
+    if (seq := as_of_arg()) is not None:
+        return jsonify(past(queries.post_detail, seq, post_id, current_user(),
+                            viewer=current_user()))
     return jsonify(queries.post_detail(read_side(), post_id, current_user()))
 
 

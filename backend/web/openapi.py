@@ -28,7 +28,11 @@ MODELS = {"CommandRequest": write.CommandRequest, "Credentials": write.Credentia
           "SystemInfo": web.SystemInfo, "DemoControls": web.DemoControls,
           "DemoState": web.DemoState, "GuestResponse": web.GuestResponse,
           "CommentsQuery": web.CommentsQuery, "CommentPage": read.CommentPage,
-          "SessionsEnded": read.SessionsEnded}
+          "SessionsEnded": read.SessionsEnded, "PageAsOfQuery": web.PageAsOfQuery,
+          "AsOfQuery": web.AsOfQuery, "EventsQuery": web.EventsQuery,
+          "PostHistoryQuery": web.PostHistoryQuery, "MemberHistoryQuery": web.MemberHistoryQuery,
+          "EventsPage": read.EventsPage, "HistoryPage": read.HistoryPage,
+          "RebuildStatus": read.RebuildStatus}
 
 # Error codes, by status. JSON_IN: any endpoint that reads a JSON body.
 JSON_IN = {400: ["malformed_json", "duplicate_key", "invalid_utf8", "invalid_unicode"],
@@ -96,18 +100,33 @@ ROUTES = {
         auth=True, errors=_merge(AUTH, {400: ["invalid_command_id"],
                                         404: ["command_not_found", *NO_ROUTE],
                                         409: ["command_id_conflict"]}))},
-    "/api/timeline": {"get": Op("Everyone's posts, newest first", answer="Page", query="PageQuery",
+    "/api/timeline": {"get": Op("Everyone's posts, newest first", answer="Page", query="PageAsOfQuery",
                                 errors=PARAMS)},
     "/api/feed": {"get": Op("Posts of the people I follow (and mine)", answer="Page",
-                            query="PageQuery", errors=_merge(AUTH, PARAMS), auth=True)},
-    "/api/users/{handle}": {"get": Op("A profile and its posts", answer="Profile", query="PageQuery",
+                            query="PageAsOfQuery", errors=_merge(AUTH, PARAMS), auth=True)},
+    "/api/users/{handle}": {"get": Op("A profile and its posts", answer="Profile",
+                                      query="PageAsOfQuery",
                                       path=(("handle", str),),
                                       errors=_merge(PARAMS, {404: ["user_not_found", *NO_ROUTE]}))},
     **_follow("followers", "Who follows a member"),
     **_follow("following", "Whom a member follows"),
     "/api/posts/{post_id}": {"get": Op("A post with its comments", answer="PostDetail",
-                                       path=(("post_id", write.PostId),),
-                                       errors={404: ["post_not_found", *NO_ROUTE]})},
+                                       path=(("post_id", write.PostId),), query="AsOfQuery",
+                                       errors=_merge(PARAMS, {404: ["post_not_found", *NO_ROUTE]}))},
+    "/api/events": {"get": Op("The event log, newest first (oldest first with `after`)",
+                              answer="EventsPage", query="EventsQuery", errors=PARAMS)},
+    "/api/posts/{post_id}/history": {"get": Op(
+        "A post's history, oldest first (word diffs on edits)", answer="HistoryPage",
+        query="PostHistoryQuery", path=(("post_id", write.PostId),),
+        errors=_merge(PARAMS, {404: ["post_not_found", *NO_ROUTE]}))},
+    "/api/users/{handle}/history": {"get": Op(
+        "A member's activity, newest first", answer="HistoryPage", query="MemberHistoryQuery",
+        path=(("handle", str),), errors=_merge(PARAMS, {404: ["user_not_found", *NO_ROUTE]}))},
+    "/api/demo/rebuild": {"post": Op(
+        "Demo mode: rebuild the read models live (blue/green), in the background", 202,
+        "RebuildStatus", auth=True, demo_only=True,
+        errors=_merge(AUTH, {404: ["demo_off"], 409: ["rebuild_running"]}))},
+    "/api/rebuild": {"get": Op("The last rebuild's progress", answer="RebuildStatus")},
     "/api/system": {"get": Op("The pipeline's live figures (the inspector)", answer="SystemInfo",
                               errors=AUTH, auth=True)},
     "/api/demo": {"post": Op(

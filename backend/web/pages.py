@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template, send_from_directory
 from backend.config import ROOT
 from backend.read import queries
 from backend.read.system import banner_of, demo_state
+from backend.web.as_of import as_of_arg, past
 from backend.web.http import current_user, paged, read_side, services
 from backend.web.login import is_guest
 
@@ -37,6 +38,8 @@ def home():
     me = current_user()
     if not me:
         return _page("landing", "Welcome")
+    if (seq := as_of_arg()) is not None:
+        return _page("home", "Home", past(queries.feed, seq, me, 20, None, viewer=me, feed=me))
     data = paged(queries.feed, me)
     if not data["posts"]:
         data["suggestions"] = queries.suggestions(read_side(), me)
@@ -45,12 +48,19 @@ def home():
 
 @bp.get("/explore")
 def explore():
+    if (seq := as_of_arg()) is not None:
+        me = current_user()
+        return _page("explore", "Explore", past(queries.timeline, seq, 20, None, me, viewer=me))
     return _page("explore", "Explore", paged(queries.timeline, 20, None, current_user()))
 
 
 @bp.get("/users/<handle>")
 def profile(handle):
-    data = queries.profile(read_side(), handle.lower(), current_user())
+    if (seq := as_of_arg()) is not None:
+        me = current_user()
+        data = past(queries.profile, seq, handle.lower(), me, viewer=me)
+    else:
+        data = queries.profile(read_side(), handle.lower(), current_user())
     return _page("profile", f"@{data['user']['handle']}", data)
 
 
@@ -63,6 +73,9 @@ def follows(handle, which):
 
 @bp.get("/posts/<int:post_id>")
 def post(post_id):
+    if (seq := as_of_arg()) is not None:
+        me = current_user()
+        return _page("post", "Post", past(queries.post_detail, seq, post_id, me, viewer=me))
     return _page("post", "Post", queries.post_detail(read_side(), post_id, current_user()))
 
 

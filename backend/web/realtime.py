@@ -20,7 +20,7 @@ from backend.write.sessions import LIFETIME_S, sockets_key
 
 VIEW_ROOM = re.compile(r"inspector|timeline|profile:[a-z0-9_]{3,20}|post:[1-9]\d{0,14}")
 MEMBER_ROOMS = {"inspector"}  # rooms a logged-out socket may not join
-INSPECTOR_WATCHED = "ripple:inspector:watched"  # worker/inspector_feed.py reads it
+INSPECTOR_WATCHED = "ripple-inspector:watched"  # worker/inspector_feed.py reads it
 MAX_ROOMS = 5
 log = logging.getLogger("ripple.realtime")
 

@@ -24,6 +24,39 @@ class CommentsQuery(BaseModel):
     limit: int = Field(COMMENT_PAGE, ge=1, le=COMMENT_PAGE)
 
 
+SEQ_MAX = 2**53
+
+
+class AsOfQuery(BaseModel):
+    as_of: int | None = Field(None, ge=0, le=SEQ_MAX,
+                              description="Answer as of this event seq (≤ the log head)")
+    at: float | None = Field(None, ge=0, description="Epoch seconds: as of the last event then "
+                                                    "(not with as_of)")
+
+
+class PageAsOfQuery(PageQuery, AsOfQuery):
+    pass
+
+
+class EventsQuery(BaseModel):
+    limit: int = Field(50, ge=1, le=200)
+    before: int | None = Field(None, ge=1, le=SEQ_MAX, description="Newest first, older than this")
+    after: int | None = Field(None, ge=0, le=SEQ_MAX, description="Oldest first, newer than this")
+    type: str | None = Field(None, description="An event type, e.g. post_created")
+    handle: str | None = Field(None, description="A member: events by them or about them")
+    post_id: int | None = Field(None, ge=1, le=SEQ_MAX)
+
+
+class PostHistoryQuery(BaseModel):
+    limit: int = Field(50, ge=1, le=200)
+    after: int | None = Field(None, ge=0, le=SEQ_MAX)
+
+
+class MemberHistoryQuery(BaseModel):
+    limit: int = Field(50, ge=1, le=200)
+    before: int | None = Field(None, ge=1, le=SEQ_MAX)
+
+
 class FollowQuery(BaseModel):
     limit: int = Field(100, ge=1, le=1000)
     offset: int = Field(0, ge=0, le=10**9)

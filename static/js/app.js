@@ -14,6 +14,8 @@ import { newPostsPill } from "./pill.js";
 import { startShell } from "./shell.js";
 import { PAGE_API, connectSocket } from "./socket.js";
 import { Store } from "./store.js";
+import { eventsPage, postHistoryPage, userHistoryPage } from "./history.js";
+import { isPast, timeTravelBar } from "./timetravel.js";
 import { renderList } from "./view.js";
 
 const initial = JSON.parse(document.getElementById("initial-state").textContent);
@@ -57,6 +59,12 @@ if (AUTH_PAGES[initial.page]) {
   store.subscribe(() => refreshPeople(main, store));
   store.changed();
   goLive(shell);
+} else if (initial.page === "events") {
+  eventsPage(main, initial.data);
+} else if (initial.page === "post_history") {
+  postHistoryPage(main, initial.data);
+} else if (initial.page === "user_history") {
+  userHistoryPage(main, initial.data);
 } else if (initial.page === "notfound") {
   main.append(pageHeading("Not found"),
     h("p", { class: "empty", text: `That ${initial.data.what || "page"} does not exist (or was deleted).` }));
@@ -67,7 +75,10 @@ if (AUTH_PAGES[initial.page]) {
 function startFeedPage() {
   const shell = startShell(store, main);
   const list = h("ol", { id: "posts", class: "posts", "aria-label": "Posts" });
-  const parts = [];
+  const past = isPast(store); // a page as of an event: frozen, no composer, no actions, no socket
+  store.past = past;
+  if (past) { store.pending.clear(); document.body.classList.add("past"); }
+  const parts = [timeTravelBar(store)];
   let header = null;
   let comments = null;
   let empty = null;
@@ -80,7 +91,7 @@ function startFeedPage() {
   if (store.page === "profile" && store.me && store.me === store.data.user?.handle) {
     parts.push(logoutAllButton());
   }
-  if (store.me && (TITLES[store.page] || (store.page === "profile" && ownProfile))) {
+  if (store.me && !past && (TITLES[store.page] || (store.page === "profile" && ownProfile))) {
     parts.push(form = composer((body) => commands.createPost(body)));
   }
   const pill = newPostsPill(list, () => store.changed());
@@ -89,7 +100,7 @@ function startFeedPage() {
                              hidden: true });
   const end = h("p", { id: "end-of-feed", class: "end", text: "You're all caught up: that's every post.",
                        hidden: true });
-  if (store.page !== "post") parts.push(more, end);
+  if (store.page !== "post" && !past) parts.push(more, end);
   more.addEventListener("click", () => loadMore(more));
   if (store.page === "home") parts.push(empty = emptyFeed(store.data.suggestions, store.me));
   let moreComments = null;
@@ -120,6 +131,7 @@ function startFeedPage() {
 }
 
 function goLive(shell) {
+  if (store.past) return; // a page that shows the past does not change
   // Logged out too: Explore, profiles and post pages go live (the socket may watch public rooms).
   socket = connectSocket(store, commands, (up) => shell.connection(up), inspector);
   if (!store.me) return;

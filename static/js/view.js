@@ -5,6 +5,7 @@ import { announce } from "./a11y.js";
 import { textField } from "./compose.js";
 import { avatar, h, plural, reconcile, setAttr, setText, setTime, show } from "./dom.js";
 import { commandLabel, failureText } from "./stages.js";
+import { fillTombstone } from "./timetravel.js";
 
 const nodes = new Map(); // key -> <li>
 const fields = new WeakMap(); // <li> -> its edit box (compose.js textField)
@@ -21,7 +22,7 @@ function skeleton(key) {
         h("a", { class: "author", id: `${id}-author` }),
         h("span", { class: "when" }, "· ",
           h("a", { class: "time time-link" }, h("time", { id: `${id}-time` }))),
-        h("span", { class: "edited", text: " · edited", hidden: true })),
+        h("a", { class: "edited", text: " · edited", hidden: true })),
       h("p", { class: "body" }),
       h("form", { class: "edit-form", hidden: true }, edit.box,
         h("div", { class: "composer-row" }, edit.counter,
@@ -54,6 +55,7 @@ function fill(li, item, store) {
   const q = (sel) => li.querySelector(sel);
   const draft = item.draft;
   const post = item.post || { author: store.me, body: draft.payload.body, likes: 0, comments: 0 };
+  if (post.deleted) { fillTombstone(li, post); return; } // a past page: deleted since
   const failed = failure(item, post);
   li.classList.toggle("pending", !!draft && draft.state === "pending");
   li.classList.toggle("failed", !!failed);
@@ -69,6 +71,8 @@ function fill(li, item, store) {
   if (post.id) timeLink.href = `/posts/${post.id}`; else timeLink.removeAttribute("href");
   show(q(".when"), !(draft && draft.state === "failed"));
   show(q(".edited"), !!post.edited || post.editState === "pending");
+  if (post.id) q(".edited").href = `/posts/${post.id}/history`; // "edited" opens its history
+  if (post.id) q(".edited").href = `/posts/${post.id}/history`; // "edited" opens its history
   setText(q(".body"), post.body);
 
   const status = q(".status");
@@ -86,14 +90,14 @@ function fill(li, item, store) {
   like.setAttribute("aria-pressed", String(!!post.liked));
   like.classList.toggle("pending", !!post.likePending);
   setAttr(like, "aria-label", `Like, ${plural(post.likes || 0, "like")}${post.likePending ? ", sending" : ""}`);
-  like.disabled = !store.me;
+  like.disabled = !store.me || !!store.past;
   setText(q(".count"), String(post.likes || 0));
   const comments = q(".comments-link");
   show(comments, !!post.id && store.page !== "post");
   if (post.id) comments.href = `/posts/${post.id}`;
   setText(comments, plural(post.comments || 0, "comment"));
   const editing = store.editing.has(post.id);
-  const mine = !!post.id && post.author === store.me && !item.deleting;
+  const mine = !!post.id && post.author === store.me && !item.deleting && !store.past;
   show(q(".edit"), mine && !editing && !failed);
   show(q(".delete"), mine && !editing && !failed);
   show(q(".retry"), !!failed && retryable(failed.error));

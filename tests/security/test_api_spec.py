@@ -187,6 +187,11 @@ def test_every_documented_error_code_of_the_demo_operations_occurs(services, app
                 resp = member.post(path, json=bodies[code])
             elif code == "guest_forbidden":
                 resp = guest.post(path, json={"crowd": False})
+            elif code == "rebuild_running":
+                from backend.read.rebuild import RUNNING
+                services.redis.set(RUNNING, "someone", ex=60)
+                resp = member.post(path, json={})
+                services.redis.delete(RUNNING)
             elif code == "too_many_requests":
                 c = limited.test_client()
                 if path == "/api/demo":
