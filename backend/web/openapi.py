@@ -243,34 +243,6 @@ def spec() -> dict:
     }
 
 
-def _inspector_paths() -> dict:
-    """The inspector's figures, the demo controls and guest accounts (backend/web/system_api.py)."""
-    demo = {"type": ["object", "null"], "properties": {
-        "worker_delay_ms": {"type": "integer"}, "workers_paused": {"type": "boolean"},
-        "projection_paused": {"type": "boolean"}, "crowd": {"type": "boolean"},
-        "until": {"type": ["number", "null"]}, "set_by": {"type": ["string", "null"]}}}
-    system = {"type": "object", "required": ["queue_depth", "workers", "log_head", "checkpoint",
-                                             "lag_events", "lag_ms", "demo"], "properties": {
-        "queue_depth": {"type": "integer"}, "workers": {"type": "integer"},
-        "log_head": {"type": "integer"}, "checkpoint": {"type": "integer"},
-        "lag_events": {"type": "integer"}, "lag_ms": {"type": "number"}, "demo": demo}}
-    controls = {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
-        "worker_delay_ms": {"type": "integer", "minimum": 0, "maximum": 5000},
-        "workers_paused": {"type": "boolean"}, "projection_paused": {"type": "boolean"},
-        "crowd": {"type": "boolean"}}}
-    guest = {"type": "object", "required": ["user"], "properties": {"user": USER}}
-    return {
-        "/api/system": {"get": _op("The pipeline's live figures (the inspector)",
-                                   _responses(200, system, 401), auth=True)},
-        "/api/demo": {"post": _op("Set demo controls (demo mode only; they revert after 2 min)",
-                                  _responses(200, demo, *WRITE_ERRORS, 401, 403, 404), controls,
-                                  auth=True)},
-        "/api/guest": {"post": _op("Create a guest account and log in (demo mode only)",
-                                   _responses(201, guest, 415, 404, 409, 429),
-                                   {"type": "object"})},
-    }
-
-
 @bp.get("/api/openapi.json")
 def openapi_json():
     return jsonify(spec())
