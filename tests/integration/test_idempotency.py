@@ -1,6 +1,7 @@
 """A command is applied exactly once, however often it is delivered and however many workers run:
 duplicated RQ jobs, direct re-runs, concurrent re-runs, and two `python -m worker` processes."""
 import threading
+import uuid
 
 from rq import Worker
 from sqlalchemy import func, select
@@ -158,7 +159,7 @@ def test_another_member_reusing_a_queued_id_is_refused_at_the_endpoint(app, serv
     """Interleaving: alice's drain job failed for good holding her command; mallory's POST of the
     same id is a conflict the endpoint can see (the marker names alice)."""
     from backend.write.command_queue import DOORBELL, rescue, take
-    alice, mallory = signup(app, "alice"), signup(app, "mallory")
+    alice, mallory = sign_up(app.test_client(), "alice"), sign_up(app.test_client(), "mallory")
     cid = str(uuid.uuid4())
     assert send(alice, cid, "create_post", body="alice's words").status_code == 202
     services.queue.empty()
@@ -179,7 +180,7 @@ def test_another_member_reusing_a_queued_id_is_refused_at_the_endpoint(app, serv
 
 def test_a_replayed_id_by_another_member_is_a_conflict_told_to_the_sender_only(app, services,
                                                                               run_worker):
-    alice, mallory = signup(app, "alice"), signup(app, "mallory")
+    alice, mallory = sign_up(app.test_client(), "alice"), sign_up(app.test_client(), "mallory")
     cid = str(uuid.uuid4())
     assert send(alice, cid, "create_post", body="alice's post").status_code == 202
     run_worker()
@@ -200,7 +201,7 @@ def test_a_replayed_id_by_another_member_is_a_conflict_told_to_the_sender_only(a
 
 
 def test_a_deleted_post_never_reappears_after_a_replayed_id(app, services, run_worker):
-    alice, mallory = signup(app, "alice"), signup(app, "mallory")
+    alice, mallory = sign_up(app.test_client(), "alice"), sign_up(app.test_client(), "mallory")
     cid, gone = str(uuid.uuid4()), str(uuid.uuid4())
     send(alice, cid, "create_post", body="regretted")
     run_worker()

@@ -59,8 +59,13 @@ def test_downgrade_to_base_removes_every_table_and_upgrade_rebuilds_them(engine)
     assert_at_head_and_like_the_models(engine)
 
 
+AFTER_BASELINE = {"sessions"}  # tables that migrations after 0001 add
+
+
 def test_a_database_made_by_create_all_before_migrations_is_adopted(engine):
-    Base.metadata.create_all(engine)  # what `flask init-db` did before Alembic
+    # what `flask init-db` did before Alembic: the tables of that time (not the later migrations')
+    Base.metadata.create_all(engine, tables=[t for t in Base.metadata.sorted_tables
+                                             if t.name not in AFTER_BASELINE])
     with engine.begin() as conn:
         conn.execute(LogHead.__table__.insert().values(id=1, seq=0))
         conn.execute(StoreIdentity.__table__.insert().values(id=1, store_id=str(uuid.uuid4())))
