@@ -28,12 +28,12 @@ def session_id(token: str) -> str:
 
 
 def cache_key(sid: str) -> str:
-    return f"ripple:session:{sid}"
+    return f"ripple-session:{sid}"  # not under ripple: (read models, wiped on rebuild)
 
 
 def sockets_key(sid: str) -> str:
     """The Socket.IO sids open under one session (so a logout can disconnect them)."""
-    return f"ripple:session:{sid}:sockets"
+    return f"ripple-session:{sid}:sockets"
 
 
 def _live(handle: str, expires_at: float) -> str:
