@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from backend.write.models import LoginSession
 
 LIFETIME_S = 30 * 86400   # absolute: a session is never renewed; log in again after 30 days
-LIVE_TTL_S = 600          # a cached "live" answer is re-checked against the DB at least this often
+LIVE_TTL_S = 3600         # a cached "live" answer is re-checked against the DB at least this often
 UNKNOWN_TTL_S = 60        # a cookie the DB never issued: cached briefly (no DB hammering)
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 REVOKED, UNKNOWN = "revoked", "unknown"
