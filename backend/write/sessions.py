@@ -46,6 +46,8 @@ def create(session_factory, r, handle: str) -> tuple[str, str]:
     sid, now = session_id(token), time.time()
     with session_factory() as s, s.begin():
         s.add(LoginSession(id=sid, handle=handle, created_at=now, expires_at=now + LIFETIME_S))
+    # Cached at once: the session works without another SQL read (even if the DB goes away next).
+    r.set(cache_key(sid), _live(handle, now + LIFETIME_S), ex=LIVE_TTL_S)
     return token, sid
 
 
