@@ -81,7 +81,8 @@ async def _measure(stack, clients: int, broadcasts: int) -> dict:
 def run(quick: bool = False) -> list[dict]:
     clients, broadcasts = (1000, 2) if quick else (1000, 5)
     _raise_fd_limit(clients * 3 + 1000)
-    stack = Stack(workers=0)
+    # one member, one session, 1,000 sockets: the per-member/session caps are raised for this run
+    stack = Stack(workers=0, RIPPLE_SOCKETS_PER_MEMBER=clients, RIPPLE_SOCKETS_PER_SESSION=clients)
     try:
         res = asyncio.run(_measure(stack, clients, broadcasts))
     finally:

@@ -48,11 +48,12 @@ def login_required(view):
 def refuse_invalid_session():
     """before_request: a dead cookie gets 401 (API) or a redirect to the login page, nothing else;
     a cookie that cannot be checked (session store down) gets 503."""
-    if getattr(session, "unavailable", False):
-        raise ApiError(503, "service_unavailable", "Try again in a moment.", headers={"Retry-After": "5"})
     if not session_invalid() or request.path in OPEN_WITH_DEAD_COOKIE \
             or request.path.startswith(("/static/", "/vendor/", "/socket.io")):
         return None
+    if getattr(session, "unavailable", False):
+        raise ApiError(503, "service_unavailable", "Try again in a moment.",
+                       headers={"Retry-After": "5"})
     if request.path.startswith("/api/") or request.path == "/healthz":
         raise ApiError(401, "session_ended", "This session has ended: log in again.")
     return redirect("/login")

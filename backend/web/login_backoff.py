@@ -31,7 +31,7 @@ return n
 def account_key(handle) -> str | None:
     if not isinstance(handle, str):
         return None
-    return f"ripple-limits:login-failures:{handle.strip().lower()[:40]}"
+    return f"ripple-login-failures:{handle.strip().lower()[:40]}"
 
 
 def _on() -> bool:

@@ -30,7 +30,7 @@ def check_comment(r, author: str, post_id: int, command_id: str, per_minute: int
     """At most `per_minute` distinct comment commands from one member on one post per clock minute
     (a re-sent command_id is not counted twice)."""
     minute = int(now // 60)
-    key = f"ripple-limits:comment-rate:{author}:{post_id}:{minute}"
+    key = f"ripple-comment-rate:{author}:{post_id}:{minute}"
     with r.pipeline(transaction=True) as p:
         p.sadd(key, command_id)
         p.scard(key)

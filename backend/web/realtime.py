@@ -118,15 +118,19 @@ def register_handlers(socketio: SocketIO, config) -> None:
             bad_log.warning(f"socket refused: too many for {full.split(':')[0]}")
             _refuse("too_many_sockets",
                     f"Too many open connections for this {full.split(':')[0]}: close a tab.")
-        counters.add(request.sid, limits)
+        counters.add(request.sid, limits)  # right after the check: no other greenlet in between
+        try:
+            if handle:
+                r = current_app.extensions["ripple"].redis
+                with r.pipeline(transaction=False) as p:
+                    p.sadd(sockets_key(session_id), request.sid)
+                    p.expire(sockets_key(session_id), LIFETIME_S)
+                    p.execute()
+                join_room(f"user:{handle}")
+        except Exception:  # a refused connect gets no disconnect event: give the slot back
+            counters.remove(request.sid)
+            raise
         views[request.sid] = set()
-        if handle:
-            join_room(f"user:{handle}")
-            r = current_app.extensions["ripple"].redis
-            with r.pipeline(transaction=False) as p:
-                p.sadd(sockets_key(session_id), request.sid)
-                p.expire(sockets_key(session_id), LIFETIME_S)
-                p.execute()
         return True
 
     @socketio.on("watch")

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from backend.write.models import LoginSession
 
 LIFETIME_S = 30 * 86400   # absolute: a session is never renewed; log in again after 30 days
-LIVE_TTL_S = 600          # a cached "live" answer is re-checked against the DB at least this often
+LIVE_TTL_S = 3600         # a cached "live" answer is re-checked against the DB at least this often
 UNKNOWN_TTL_S = 60        # a cookie the DB never issued: cached briefly (no DB hammering)
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 REVOKED, UNKNOWN = "revoked", "unknown"
@@ -28,7 +28,7 @@ def session_id(token: str) -> str:
 
 
 def cache_key(sid: str) -> str:
-    return f"ripple-session:{sid}"
+    return f"ripple-session:{sid}"  # not under ripple: (read models, wiped on rebuild)
 
 
 def sockets_key(sid: str) -> str:
@@ -46,6 +46,8 @@ def create(session_factory, r, handle: str) -> tuple[str, str]:
     sid, now = session_id(token), time.time()
     with session_factory() as s, s.begin():
         s.add(LoginSession(id=sid, handle=handle, created_at=now, expires_at=now + LIFETIME_S))
+    # Cached at once: the session works without another SQL read (even if the DB goes away next).
+    r.set(cache_key(sid), _live(handle, now + LIFETIME_S), ex=LIVE_TTL_S)
     return token, sid
 
 

@@ -39,7 +39,8 @@ def cluster(pg_database_url, tmp_path):
     redis_server = RedisServer().start()
     port = two_free_ports()
     env = process_env(redis_server.url, pg_database_url, WEB_PORT=port, WEB_PROCESSES=2,
-                      RQ_WORKERS=2, RIPPLE_ASYNC_MODE="gevent", RIPPLE_RUN_DIR=tmp_path / "run")
+                      RQ_WORKERS=2, RIPPLE_ASYNC_MODE="gevent", RIPPLE_RUN_DIR=tmp_path / "run",
+                      RIPPLE_SECURE_COOKIES="0")  # plain HTTP here: production cookies are Secure
     # an empty database: the launcher migrates it before starting anything
     prod = Proc([PYTHON, "-m", "backend.prod"], env, tmp_path / "prod.log").start()
     bases = [f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"]

@@ -92,7 +92,11 @@ def test_payloads_as_comments_render_as_text_live_and_server_rendered(browser_us
         expect(page.locator(confirmed)).to_have_count(len(PAYLOADS), timeout=60000)
         assert shown_bodies(page, confirmed + " .body") == PAYLOADS
         assert_inert(page, "#comments")
-    reader.reload()  # every comment, from the initial-state JSON
+    reader.reload()  # every comment, from the initial-state JSON and the pages after it
+    while reader.locator("#more-comments").is_visible():
+        shown = reader.locator(confirmed).count()
+        reader.click("#more-comments")
+        expect(reader.locator(confirmed)).not_to_have_count(shown)
     assert shown_bodies(reader, confirmed + " .body") == PAYLOADS
     assert_inert(reader, "#comments")
 
