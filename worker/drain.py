@@ -96,9 +96,13 @@ def handle_commands(envelopes: list[dict], ctx) -> list[str]:
     settled = [e for e in envelopes if e["command_id"] in applied]  # all but crashed ones
     need = _record_saved(ctx, settled, applied, clashes, taken_at, committed_at)
     if not controls(svc)["projection_paused"]:
-        if need:
-            svc.projector.project_until(need, events=fresh)  # announces what it applies
-        ctx.announcer.flush(svc.projector.checkpoint() or 0)
+        if fresh:  # the fast path: straight from memory (need is their last seq)
+            cp = svc.projector.project_until(fresh[-1]["seq"], events=fresh)  # announces them
+        else:  # re-deliveries, rejections, no-ops: wait only if the read side is behind
+            cp = svc.projector.checkpoint() or 0
+            if need > cp:
+                cp = svc.projector.project_until(need)
+        ctx.announcer.flush(cp)
     if crash is not None:
         raise crash
     return [applied[e["command_id"]].status["status"] for e in envelopes]

@@ -112,7 +112,7 @@ def load(r, command_ids: list[str]) -> list[dict]:
     out = []
     for cid, raw in zip(command_ids, raws):
         if raw:
-            raw = {"command_id": cid, **raw}
+            raw = {"command_id": cid, "type": "", **raw}
             for key in ("result", "error", "timings"):
                 raw[key] = json.loads(raw[key]) if raw.get(key) else None
             raw["seq"] = int(raw.get("seq") or 0)

@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 
-from rq.executions import Execution
+from rq.executions import Execution, ExecutionRegistry
 from rq.job import JobStatus
 from rq.utils import as_text, parse_composite_key
 
@@ -47,6 +47,14 @@ def alive_key(worker_name: str) -> str:
 
 def mark_alive(conn, worker_name: str) -> None:
     conn.set(alive_key(worker_name), time.time(), ex=ALIVE_TTL_S)
+
+
+def _forget_execution(conn, job_id: str, execution_id: str) -> None:
+    """Drop the dead worker's execution from the job's execution registry. RQ 3.0 keeps it there
+    for the execution's TTL + 60 s but lets its hash expire at the TTL, and a run of the job that
+    ends in between then fails in RQ's own cleanup ("Execution ... not found in Redis") -- again on
+    every retry, until the job fails for good (seen in the SIGKILL fault scenario)."""
+    conn.zrem(ExecutionRegistry(job_id=job_id, connection=conn).key, execution_id)
 
 
 def _requeue(queue, job_id: str) -> bool:
@@ -80,6 +88,7 @@ def recover(queue, seen: dict, now: float | None = None) -> list[str]:
     for entry, job_id in _abandoned_started(queue, now):
         # ZREM is the claim: when several workers find the same job, exactly one requeues it.
         if conn.zrem(queue.started_job_registry.key, entry) and _requeue(queue, job_id):
+            _forget_execution(conn, job_id, parse_composite_key(entry)[1])
             requeued.append(job_id)
             seen.pop(job_id, None)
     started = {parse_composite_key(as_text(e))[0]
