@@ -2,7 +2,7 @@
 
 - `zipf_world`: posts with Zipf-skewed authorship (author of rank k posts with weight 1/k**S: a few
   members write most posts, as on real networks) and a few viewers following 10 / 200 / 2,000
-  accounts chosen at random. Same shape as bench.seed.make_world, so bench.seed loads it.
+  accounts, drawn with the same weights without replacement (the busy are followed more often). Same shape as bench.seed.make_world, so bench.seed loads it.
 - `seeded_stack`: a private Redis + a fresh write DB, the world bulk-loaded into the write DB and its
   event log and projected into Redis by the REAL projection functions (bench.seed.project), plus the
   index the SQL baseline deserves: posts (author_id, id).
@@ -41,12 +41,18 @@ def zipf_world(users: int, posts: int, followees=(10, 200, 2000), likes: int = 0
     post_rows = [(i, a, f"post {i}: " + "lorem ipsum " * (1 + i % 8), t0 + i * 0.05)
                  for i, a in enumerate(authors, start=1)]
     follows = []
+    weight = {u: 1.0 / (k ** S) for k, u in enumerate(ranked, start=1)}
     for j, n in enumerate(followees, start=users + 1):
-        handles[j] = viewer_handle(n)
-        follows += [(j, f) for f in rnd.sample(range(1, users + 1), min(n, users))]
+        handles[j] = viewer_handle(n)  # follows the busy more often: weighted, without replacement
+        keyed = sorted(handles_range(users), key=lambda u: -rnd.random() ** (1.0 / weight[u]))
+        follows += [(j, f) for f in keyed[:min(n, users)]]
     like_pairs = {(rnd.randint(1, users), rnd.randint(1, posts)) for _ in range(likes)}
     return {"handles": handles, "follows": follows, "posts": post_rows,
             "likes": sorted(like_pairs), "t0": t0}
+
+
+def handles_range(users: int) -> range:
+    return range(1, users + 1)
 
 
 def top_share(world: dict, top: float = 0.01) -> float:
