@@ -15,6 +15,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 -- after choosing the file-only backend
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+PLAIN = FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 10 else f"{v:g}")  # 2, 1,000: not 2×10^0
+NONE = FuncFormatter(lambda v, _: "")
 
 COLORS = {"rm": "tab:blue", "sql": "tab:red"}
 
@@ -109,6 +113,12 @@ def e2e_latency(rows, meta, out: Path) -> Path | None:
 
 
 def _save(fig, path: Path) -> Path:
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() == "log":
+                lo, hi = axis.get_view_interval()
+                axis.set_major_formatter(PLAIN)  # minor ticks labelled when under ~2 decades
+                axis.set_minor_formatter(PLAIN if hi / max(lo, 1e-9) < 60 else NONE)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
