@@ -25,8 +25,10 @@ COLORS = {"rm": "tab:blue", "sql": "tab:red"}
 
 def _stamp(meta: dict) -> str:
     m = meta.get("machine", {})
-    return (f"{meta.get('when', '?')[:16]}, {m.get('cpus', '?')} CPUs shared, load "
-            f"{m.get('load_before', [0])[0]:.1f}{' (--quick)' if meta.get('quick') else ''}")
+    load = m.get("load_before", [0])[0]
+    return (f"{meta.get('when', '?')[:16]}, {m.get('cpus', '?')} CPUs shared, load {load:.1f}"
+            f"{' (busy: noisy)' if load > m.get('cpus', 2) else ''}"
+            f"{' (--quick)' if meta.get('quick') else ''}")
 
 
 def read_latency(rows, meta, out: Path) -> Path | None:
@@ -57,7 +59,7 @@ def read_cost(rows, meta, out: Path) -> Path | None:
     rows = [r for r in rows if r.get("section") == "growth"]
     if not rows:
         return None
-    fig, (feed, tl) = plt.subplots(1, 2, figsize=(9, 4), sharey=True)
+    fig, (feed, tl) = plt.subplots(1, 2, figsize=(9, 5.2), sharey=True)
     for k, marker in zip(sorted({r["followees"] for r in rows if r["page"] == "feed"}), "os^"):
         mine = sorted((r for r in rows if r["page"] == "feed" and r["followees"] == k),
                       key=lambda r: r["posts"])
@@ -66,6 +68,9 @@ def read_cost(rows, meta, out: Path) -> Path | None:
                   label=f"read models, {k:,} followees")
         feed.plot(x, [r["baseline"] for r in mine], "--", marker=marker, color=COLORS["sql"],
                   label=f"SQL (best form), {k:,} followees")
+        if all("sql_in" in r.get("sides", {}) for r in mine):  # the "IN (followees)" form alone
+            feed.plot(x, [r["sides"]["sql_in"] for r in mine], ":", marker=marker, alpha=0.6,
+                      color="tab:orange", label=f"SQL IN form, {k:,} followees")
     mine = sorted((r for r in rows if r["page"] == "timeline"), key=lambda r: r["posts"])
     tl.plot([r["posts"] for r in mine], [r["value"] for r in mine], "-o", color=COLORS["rm"],
             label="read models")
@@ -77,7 +82,8 @@ def read_cost(rows, meta, out: Path) -> Path | None:
         ax.set_xlabel("posts in the world")
         ax.set_title(title, fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
+    feed.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
+    tl.legend(fontsize=7)
     feed.set_ylabel("server CPU per request, ms")
     fig.suptitle(f"Read cost as the world grows — {_stamp(meta)}", fontsize=9)
     return _save(fig, out / "read_cost_vs_world.png")
