@@ -10,6 +10,14 @@ from bench.clients import cpu_seconds
 from bench.common import _admin, child_pids
 
 
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat"):
+            return True
+    except OSError:
+        return False
+
+
 def pg_backends(db_name: str | None) -> list[int]:
     if not db_name:
         return []
@@ -32,13 +40,16 @@ class CpuWindow:
     def __enter__(self):
         import time
         self._t = time.perf_counter()
-        self._before = {k: cpu_seconds(v) for k, v in self.groups.items()}
+        self._before = {k: {pid: cpu_seconds([pid]) for pid in v} for k, v in self.groups.items()}
         return self
 
     def __exit__(self, *exc):
         import time
         self.wall = time.perf_counter() - self._t
-        self.used = {k: cpu_seconds(v) - self._before[k] for k, v in self.groups.items()}
+        # per process, and only those still there: a PostgreSQL backend that exits meanwhile (a pool
+        # overflow connection closed) takes its CPU with it; it must not count as negative CPU
+        self.used = {k: sum(max(0.0, cpu_seconds([pid]) - t0) for pid, t0 in before.items()
+                            if _alive(pid)) for k, before in self._before.items()}
         return False
 
     def cores(self) -> dict[str, float]:
