@@ -23,10 +23,14 @@ NONE = FuncFormatter(lambda v, _: "")
 COLORS = {"rm": "tab:blue", "sql": "tab:red"}
 
 
-def _stamp(meta: dict) -> str:
+def _stamp(meta: dict, name: str = "") -> str:
+    """Date and machine of the run that measured `name` (combined results list their sources)."""
     m = meta.get("machine", {})
-    load = m.get("load_before", [0])[0]
-    return (f"{meta.get('when', '?')[:16]}, {m.get('cpus', '?')} CPUs shared, load {load:.1f}"
+    load, when = m.get("load_before", [0])[0], meta.get("when", "?")
+    for src in meta.get("sources", []):
+        if name in (src.get("names") or []):
+            load, when = src["load_before"], src["when"]
+    return (f"{when[:16]}, {m.get('cpus', '?')} CPUs shared, load {load:.1f} at start"
             f"{' (busy: noisy)' if load > m.get('cpus', 2) else ''}"
             f"{' (--quick)' if meta.get('quick') else ''}")
 
@@ -49,7 +53,7 @@ def read_latency(rows, meta, out: Path) -> Path | None:
     ax.set_yscale("log")
     ax.set_xlabel("write load, % of the measured end-to-end maximum (2 workers)")
     ax.set_ylabel("GET /api/timeline + /api/feed latency, ms")
-    ax.set_title(f"Reads under write load — {_stamp(meta)}", fontsize=9)
+    ax.set_title(f"Reads under write load — {_stamp(meta, 'reads-load')}", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
     return _save(fig, out / "read_latency_vs_write_load.png")
@@ -85,7 +89,7 @@ def read_cost(rows, meta, out: Path) -> Path | None:
     feed.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
     tl.legend(fontsize=7)
     feed.set_ylabel("server CPU per request, ms")
-    fig.suptitle(f"Read cost as the world grows — {_stamp(meta)}", fontsize=9)
+    fig.suptitle(f"Read cost as the world grows — {_stamp(meta, 'growth')}", fontsize=9)
     return _save(fig, out / "read_cost_vs_world.png")
 
 
@@ -112,7 +116,7 @@ def e2e_latency(rows, meta, out: Path) -> Path | None:
     ax.set_yscale("log")
     ax.set_xlabel("offered commands/s (open loop)")
     ax.set_ylabel("submit → author's confirmation, ms")
-    ax.set_title(f"End-to-end command latency — {_stamp(meta)}", fontsize=9)
+    ax.set_title(f"End-to-end command latency — {_stamp(meta, 'commands')}", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
     return _save(fig, out / "e2e_latency_vs_rate.png")
