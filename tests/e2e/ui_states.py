@@ -238,7 +238,7 @@ def post_history(ui):
     page = live(ui.page(), "/explore")
     item = post_from_composer(page, "The quick fox jumps.")
     item.locator("button.edit").click()
-    item.locator(".edit-body").fill("The quick brown fox jumps.")
+    item.locator(".edit-body").fill("The slow brown fox jumps.")  # a diff with del and ins
     item.locator(".edit-form button[type=submit]").click()
     expect(item.locator(".status")).to_contain_text("visible to everyone", timeout=LONG)
     post_id = item.get_attribute("data-post-id")
@@ -272,6 +272,28 @@ def time_travel(ui):
     return page
 
 
+def time_travel_tombstone(ui):
+    """A post page's list as of before a deletion: the deleted post as a tombstone, the scrubber."""
+    gone = signup(ui.stack.base)
+    pid = settled(gone, ui.stack.base, command(gone, ui.stack.base, "create_post",
+                                               body="Soon to be gone."))[0]["post"]["id"]
+    seen = gone.get(f"{ui.stack.base}/api/events?limit=1", timeout=5).json()["head"]
+    settled(gone, ui.stack.base, command(gone, ui.stack.base, "delete_post", post_id=pid))
+    page = ui.page()
+    page.goto(f"/explore?as_of={seen}")
+    expect(page.locator(f'li.post.tombstone[data-post-id="{pid}"]')).to_be_visible(timeout=LONG)
+    expect(page.locator("#time-banner .newer")).to_contain_text("newer event", timeout=LONG)
+    return page
+
+
+def time_travel_scrubber(ui):
+    """A live page with the time-travel scrubber opened ("Time travel"), focus on it."""
+    page = live(ui.page(), "/explore")
+    page.click("#time-travel")
+    expect(page.locator("#time-label")).to_contain_text("(live)", timeout=LONG)
+    return page
+
+
 def demo_mode(state):
     """Marks a state that needs a demo-mode stack (RIPPLE_DEMO=1): `ui.stack` is then that stack."""
     state.demo = True
@@ -297,4 +319,4 @@ STATES = {f.__name__: f for f in (
     logged_out, signup_page, login_page, empty_home, home_with_posts, explore, profile_own,
     profile_other, post_page, followers_list, not_found, pending_item, rejected_item, offline,
     delete_dialog, deleting_item, shortcuts_overlay, inspector_open, post_history, member_history,
-    event_log, time_travel, inspector_demo)}
+    event_log, time_travel, time_travel_tombstone, time_travel_scrubber, inspector_demo)}
