@@ -16,6 +16,7 @@ WATCHED = "ripple-inspector:watched"  # set (60 s) by the web side while some ta
 ROOM = "inspector"
 PERIOD_S = 0.25  # 4 a second at most
 BATCH = 100
+TAIL_START = 20  # events shown when the inspector opens
 
 
 class InspectorFeed:
@@ -40,8 +41,9 @@ class InspectorFeed:
             if self.last_report is not None and report["demo"] != self.last_report["demo"]:
                 self.emitter.emit("demo", report["demo"])  # rare: a person set them, or they expired
             self.last_report = report
-        if self.seq is None:  # someone just opened it: the tail starts now
-            self.seq = report["log_head"]
+        if self.seq is None:  # someone just opened it: the tail starts with the last few events
+            self.seq = max(0, report["log_head"] - TAIL_START)  # (and none appended meanwhile
+                                                                 # is skipped)
         if report["log_head"] > self.seq:
             events = events_after(self.svc.session_factory, self.seq, BATCH)
             if events:

@@ -82,7 +82,8 @@ def publish(r, events: list[dict], viewer: str | None) -> list[dict]:
 def list_events(session_factory, r, viewer: str | None, limit: int = 50, before: int | None = None,
                 after: int | None = None, kind: str | None = None, handle: str | None = None,
                 post_id: int | None = None, store_id: str | None = None) -> dict:
-    """A page of the log: newest first (or oldest first with `after`), `next` = the cursor."""
+    """A page of the log: newest first (oldest first with `after`; both `after` and `before`: the
+    events between them, oldest first), `next` = the cursor."""
     audit_index.catch_up(r, session_factory, store_id)
     query = select(*COLUMNS)
     if post_id is not None:
@@ -93,11 +94,11 @@ def list_events(session_factory, r, viewer: str | None, limit: int = 50, before:
         query = query.where(Event.author == handle)
         if handle != viewer:  # who liked what is not public: a member's likes are theirs alone
             query = query.where(Event.type.not_in(sorted(LIKE_TYPES)))
+    if before is not None:  # with `after` too: the window between them
+        query = query.where(Event.seq < before)
     if after is not None:
         query = query.where(Event.seq > after).order_by(Event.seq)
     else:
-        if before is not None:
-            query = query.where(Event.seq < before)
         query = query.order_by(Event.seq.desc())
     with session_factory() as session:
         rows = session.execute(query.limit(limit + 1)).all()

@@ -37,5 +37,7 @@ def query_args(model: type[pydantic.BaseModel]) -> pydantic.BaseModel:
             raise ApiError(400, "invalid_parameter", f"{name} must be an integer.", name)
         bounds = {k: getattr(m, k) for m in model.model_fields[name].metadata
                   for k in ("ge", "le") if getattr(m, k, None) is not None}
-        raise ApiError(400, "invalid_parameter",
-                       f"{name} must be between {bounds['ge']} and {bounds['le']}.", name)
+        if err["type"] in ("greater_than_equal", "less_than_equal") and len(bounds) == 2:
+            raise ApiError(400, "invalid_parameter",
+                           f"{name} must be between {bounds['ge']} and {bounds['le']}.", name)
+        raise ApiError(400, "invalid_parameter", f"{name}: {err['msg']}.", name)

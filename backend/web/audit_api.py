@@ -41,8 +41,6 @@ def _context():
 def events():
     q = query_args(EventsQuery)
     limit, before, after, post_id = q.limit, q.before, q.after, q.post_id
-    if before is not None and after is not None:
-        raise ApiError(400, "invalid_parameter", "Give before or after, not both.", "after")
     kind, handle = _type_arg(), _handle_arg()
     sf, r, store = _context()
     return jsonify(event_log.list_events(sf, r, current_user(), limit, before, after, kind, handle,

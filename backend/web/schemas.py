@@ -5,10 +5,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.read.projections import PROJECTIONS
 from backend.read.queries import COMMENT_PAGE, MAX_LIMIT
-from backend.write.schemas import POST_ID_LIMIT
-
 from backend.web.realtime import MAX_ROOMS, VIEW_ROOM
+from backend.write.schemas import POST_ID_LIMIT
 
 ROOM_PATTERN = f"^(?:{VIEW_ROOM.pattern})$"  # the handler's own rule (it uses fullmatch)
 
@@ -41,9 +41,11 @@ class PageAsOfQuery(PageQuery, AsOfQuery):
 class EventsQuery(BaseModel):
     limit: int = Field(50, ge=1, le=200)
     before: int | None = Field(None, ge=1, le=SEQ_MAX, description="Newest first, older than this")
-    after: int | None = Field(None, ge=0, le=SEQ_MAX, description="Oldest first, newer than this")
-    type: str | None = Field(None, description="An event type, e.g. post_created")
-    handle: str | None = Field(None, description="A member: events by them or about them")
+    after: int | None = Field(None, ge=0, le=SEQ_MAX,
+                              description="Oldest first, newer than this (with before: between)")
+    type: Literal[tuple(sorted(PROJECTIONS))] | None = Field(None, description="An event type")
+    handle: str | None = Field(None, pattern=r"^@?[A-Za-z0-9_]{3,20}$",
+                               description="A member: their events")
     post_id: int | None = Field(None, ge=1, le=SEQ_MAX)
 
 

@@ -34,6 +34,8 @@ def test_the_log_newest_first_with_cursor_and_head(world):
     assert rest["next"] is None
     oldest = ann.get("/api/events?after=0&limit=3").get_json()
     assert [e["seq"] for e in oldest["events"]] == [1, 2, 3] and oldest["next"] == 3
+    window = ann.get("/api/events?after=1&before=5").get_json()  # both: the events between them
+    assert [e["seq"] for e in window["events"]] == [2, 3, 4]
 
 
 def test_filters_by_type_member_and_post(world):
@@ -102,7 +104,7 @@ def test_member_history_newest_first(world):
 @pytest.mark.parametrize("query, field", [
     ("/api/events?limit=201", "limit"), ("/api/events?limit=0", "limit"),
     ("/api/events?before=x", "before"), ("/api/events?type=nope", "type"),
-    ("/api/events?handle=no%20way", "handle"), ("/api/events?before=5&after=1", "after"),
+    ("/api/events?handle=no%20way", "handle"), ("/api/events?after=-1", "after"),
     ("/api/timeline?as_of=-1", "as_of"), ("/api/timeline?as_of=999999", "as_of"),
     ("/api/timeline?as_of=1&at=5", "at"), ("/api/users/ann?at=nan", "at"),
     ("/api/posts/1?as_of=x", "as_of"), ("/api/feed?at=-3", "at"),

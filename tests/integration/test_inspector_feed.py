@@ -43,8 +43,10 @@ def test_feed_emits_system_on_change_and_events_in_batches_to_the_inspector_room
     feed.step()
     assert bus.drain() == []  # nobody has the inspector open: no work, nothing sent
     services.redis.set(WATCHED, "1", ex=60)  # what the web side does when a tab joins the room
-    feed.step()
-    assert [(n, to) for n, _, to in bus.drain()] == [("system", "inspector")]
+    feed.step()  # opened: the figures, and the tail starts with the last events (the sign-ups)
+    opened = bus.drain()
+    assert [(n, to) for n, _, to in opened] == [("system", "inspector"), ("events_appended", "inspector")]
+    assert [e["type"] for e in opened[-1][1]["events"]] == ["user_registered", "user_registered"]
     feed.step()  # nothing changed: nothing sent
     assert bus.drain() == []
     users.do(("ann", "create_post", {"body": "hello"}), ("bob", "follow_user", {"handle": "ann"}))

@@ -30,7 +30,8 @@ def redis_url():
 
 def prod_env(redis_url, tmp_path, **extra):
     return process_env(redis_url, sqlite_url(tmp_path), RIPPLE_RUN_DIR=tmp_path / "run",
-                       WEB_PORT=free_port(), WEB_PROCESSES=1, RQ_WORKERS=1, **extra)
+                       WEB_PORT=free_port(), WEB_PROCESSES=1, RQ_WORKERS=1,
+                       RIPPLE_SECURE_COOKIES="0", **extra)  # plain HTTP: cookies not Secure
 
 
 def alive(pid: int) -> bool:

@@ -56,6 +56,11 @@ def _valid(schema, value, components) -> bool:
         return False
 
 
+# Query parameters whose limits depend on the data, as their descriptions say: as_of ≤ the log head,
+# and as_of / at not together. The document cannot state these; the server's 400 names the field.
+STATE_DEPENDENT = {"as_of", "at"}
+
+
 def _document_allows(op, case) -> bool:
     """Does the OpenAPI document (read by an independent validator) allow this request?"""
     raw, components = op.definition.raw, spec()["components"]
@@ -81,7 +86,8 @@ def _fuzz_operation(op, mode, cookie, tally):
         resp = case.call(cookies={"session": cookie} if cookie else None)
         tally[resp.status_code // 100] = tally.get(resp.status_code // 100, 0) + 1
         case.validate_response(resp, checks=CHECKS)
-        if resp.status_code == 400 and _document_allows(op, case):
+        if resp.status_code == 400 and _document_allows(op, case) \
+                and resp.json()["error"]["field"] not in STATE_DEPENDENT:
             raise AssertionError(("the document allows what the server refused", op.label,
                                   case.body, case.query, case.path_parameters, resp.content[:300]))
         if cookie is None and op.definition.raw.get("security"):
