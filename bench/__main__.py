@@ -1,4 +1,5 @@
-"""`python -m bench [--quick] [--only NAME,...]`: every benchmark, one table, a JSON file.
+"""`python -m bench [NAME ...] [--quick] [--only NAME,...]`: every benchmark (or the NAMEd ones), one
+table, a JSON file and PNG plots next to it (bench/plots.py).
 
 Each figure is measured side by side with its baseline in the same run (this machine is shared and
 noisy): the table shows both, their ratio, the target and whether it is met, then the conditions.
@@ -16,13 +17,14 @@ from pathlib import Path
 from bench.common import row
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-ORDER = ("commands", "render", "reads", "fanout", "live")
+ORDER = ("commands", "render", "reads", "reads-load", "growth", "fanout", "live")
+MODULES = {"fanout": "fanout_adapter", "reads-load": "reads_load"}
 
 
 def _bench(name: str):
     """Each benchmark module has run(quick) -> [row, ...]; fan-out goes through its adapter."""
     import importlib
-    return importlib.import_module(f"bench.{'fanout_adapter' if name == 'fanout' else name}").run
+    return importlib.import_module(f"bench.{MODULES.get(name, name)}").run
 
 
 def _fmt(value, unit="") -> str:
@@ -53,9 +55,19 @@ def table(rows: list[dict]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description="Run Ripple's benchmarks and print one table.")
     ap.add_argument("--quick", action="store_true", help="small sizes, one round: a smoke run")
-    ap.add_argument("--only", default=",".join(ORDER), help=f"comma-separated subset of {ORDER}")
+    ap.add_argument("names", nargs="*", metavar="NAME", help=f"run only these, of {ORDER}")
+    ap.add_argument("--only", default=None, help="comma-separated subset (same as NAMEs)")
+    ap.add_argument("--worlds", default=None,
+                    help="growth: post counts to seed, e.g. 10000,100000 (default 10k,100k,1M)")
+    ap.add_argument("--plots", type=Path, default=RESULTS.parent, help="where the PNGs go")
     args = ap.parse_args()
-    names = [n for n in args.only.split(",") if n]
+    names = args.names or [n for n in (args.only or ",".join(ORDER)).split(",") if n]
+    unknown = [n for n in names if n not in ORDER]
+    if unknown:
+        ap.error(f"unknown benchmark(s) {unknown}; choose from {ORDER}")
+    if args.worlds:
+        from bench import growth
+        growth.WORLDS = tuple(int(x) for x in args.worlds.split(","))
     rows, start, load0 = [], time.perf_counter(), os.getloadavg()
     for name in names:
         t = time.perf_counter()
@@ -73,12 +85,17 @@ def main() -> int:
     print(f"\n{os.cpu_count()} CPUs, load average {load0[0]:.2f} before / {os.getloadavg()[0]:.2f} "
           f"after; {elapsed:.0f} s in all{' (--quick)' if args.quick else ''}")
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "quick": args.quick, "elapsed_s": elapsed,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "load_before": load0, "load_after": os.getloadavg()},
-        "rows": rows}, indent=2, default=str))
+    meta = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "quick": args.quick, "elapsed_s": elapsed,
+            "names": names, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                        "platform": platform.platform(), "load_before": load0,
+                                        "load_after": os.getloadavg()}}
+    text = json.dumps(meta | {"rows": rows}, indent=2, default=str)
+    RESULTS.write_text(text)  # and a copy per run, so that runs of single parts can be combined
+    (RESULTS.parent / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{'+'.join(names)}.json").write_text(text)
     print(f"results: {RESULTS}")
+    from bench import plots  # matplotlib only now: a broken plot must not lose the figures above
+    for path in plots.write_all(json.loads(text)["rows"], meta, args.plots):
+        print(f"plot: {path}")
     return 1 if any(r["figure"].endswith(": FAILED") for r in rows) else 0  # a miss is a figure
 
 

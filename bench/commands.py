@@ -125,10 +125,13 @@ def _run(quick: bool, workers: int, latency: bool) -> list[dict]:
             cond = f"{rate:.0f} cmd/s offered for {seconds} s, {len(lat)} confirmed"
             p50, p99 = percentile(lat, 50), percentile(lat, 99)
             at50 = label == "50/s"
+            plot = {"section": "e2e-latency", "offered": rate}  # for bench/plots.py
             rows.append(row(f"Latency p50 @{label}", p50, "ms", percentile(base, 50),
-                            "≤ 20 ms" if at50 else "report", p50 <= 20 if at50 else None, cond))
+                            "≤ 20 ms" if at50 else "report", p50 <= 20 if at50 else None, cond,
+                            pct="p50", **plot))
             rows.append(row(f"Latency p99 @{label}", p99, "ms", percentile(base, 99),
-                            "≤ 100 ms" if at50 else "report", p99 <= 100 if at50 else None, cond))
+                            "≤ 100 ms" if at50 else "report", p99 <= 100 if at50 else None, cond,
+                            pct="p99", **plot))
         return rows
     finally:
         bare.close()

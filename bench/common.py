@@ -1,6 +1,7 @@
 """What every benchmark needs: a private Redis, a fresh write DB, Ripple's production processes,
 percentiles, and the shape of a result row. Everything listens on 127.0.0.1 only.
 """
+import math
 import os
 import statistics
 import tempfile
@@ -21,9 +22,10 @@ LOG_DIR = Path(tempfile.gettempdir()) / "ripple-bench"
 
 
 def percentile(values, p: float) -> float:
-    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
+    """Nearest-rank percentile (p in 0..100) of a non-empty list: rank ceil(p/100 * n). (It was
+    round(p/100 * n + 0.5), which Python's round-half-to-even made rank n for p99 of 100 values.)"""
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    k = max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered) - 1e-9) - 1))
     return ordered[k]
 
 

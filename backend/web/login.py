@@ -9,6 +9,7 @@ from functools import wraps
 from flask import current_app, redirect, request, session
 
 from backend.web.errors import ApiError
+from backend.web.session_sockets import disconnect_sessions
 from backend.write import sessions
 
 # Where a dead cookie is not in the way: logging in again, signing up, logging out (idempotent).
@@ -96,5 +97,4 @@ def end_all_sessions(handle: str) -> int:
 
 
 def _disconnect(sids) -> None:
-    from backend.web import realtime  # noqa: PLC0415 -- realtime imports this module
-    realtime.disconnect_sessions(current_app.extensions["socketio"], _svc().redis, sids)
+    disconnect_sessions(current_app.extensions["socketio"], _svc().redis, sids)

@@ -41,16 +41,6 @@ def make_socketio(app, config) -> SocketIO:
     return socketio
 
 
-def disconnect_sessions(socketio: SocketIO, r, session_ids) -> None:
-    """Disconnect every socket opened under these sessions, in whichever web process holds it
-    (a socket elsewhere is reached through the message queue)."""
-    for session_id in session_ids:
-        key = sockets_key(session_id)
-        for sid in r.smembers(key):
-            socketio.server.disconnect(sid, namespace="/")
-        r.delete(key)
-
-
 class RateLimitedLog:
     """At most one log line per `interval` seconds; the lines skipped meanwhile are counted."""
 

@@ -1,6 +1,6 @@
 """Regenerate docs/screenshots/*.png: the main pages at desktop (1280x800) and phone (390x844) width.
 
-    python -m tests.e2e.screenshots [--out docs/screenshots]
+    python -m tests.e2e.screenshots [--out docs/screenshots] [--only post_history event_log ...]
 
 Starts its own Redis, SQLite database, web server and worker (as the e2e tests do), makes a small
 world through the real command path, drives Debian's Chromium into each state of
@@ -14,19 +14,24 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from tests.e2e.conftest import Stack
-from tests.e2e.ui_states import DESKTOP, PHONE, UI, World, empty_home, explore, followers_list, \
-    home_with_posts, logged_out, offline, pending_item, post_page, profile_other, rejected_item, \
-    signup_page
+from tests.e2e.ui_states import DESKTOP, PHONE, UI, World, empty_home, event_log, explore, \
+    followers_list, home_with_posts, logged_out, member_history, offline, pending_item, post_history, \
+    post_page, profile_other, rejected_item, signup_page, time_travel
 from tests.support import CHROMIUM_FLAGS, ROOT
 
 MAIN = [logged_out, signup_page, empty_home, home_with_posts, explore, profile_other, post_page,
-        followers_list, pending_item, rejected_item, offline]
+        followers_list, pending_item, rejected_item, offline, post_history, member_history, event_log,
+        time_travel]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    out = Path(parser.parse_args(argv).out)
+    parser.add_argument("--only", nargs="+", choices=[s.__name__ for s in MAIN], metavar="STATE",
+                        help="regenerate only these states (default: all)")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    states = [s for s in MAIN if not args.only or s.__name__ in args.only]
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="ripple-shots-"))
     stack = Stack(tmp)
@@ -34,7 +39,7 @@ def main(argv=None):
         world = World.make(stack.base)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS)
-            for state in MAIN:
+            for state in states:
                 for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
                     stack.start_worker()
                     ui = UI(browser, stack, world, viewport)

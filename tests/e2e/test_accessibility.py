@@ -3,7 +3,10 @@ tests/e2e/ui_states.py, at desktop and phone width: no violation of impact criti
 moderate. axe is injected through the test browser (the DevTools protocol), so the app's strict
 Content-Security-Policy is never relaxed for it."""
 import pytest
+import redis
 
+from backend import demo
+from tests.e2e.conftest import Stack
 from tests.e2e.ui_states import DESKTOP, PHONE, STATES, UI, World
 from tests.support import ROOT
 
@@ -27,10 +30,22 @@ def world(stack):
     return World.make(stack.base)
 
 
+@pytest.fixture(scope="module")
+def demo_stack(tmp_path_factory):
+    """A demo-mode stack (RIPPLE_DEMO=1), started only when a demo state is selected."""
+    s = Stack(tmp_path_factory.mktemp("axe-demo"), RIPPLE_DEMO="1")
+    yield s
+    s.close()
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize("state", list(STATES))
-def test_no_accessibility_violations(browser, stack, worker_running, world, state, viewport):
-    ui = UI(browser, stack, world, viewport)
+def test_no_accessibility_violations(request, browser, stack, worker_running, world, state, viewport):
+    on = request.getfixturevalue("demo_stack") if getattr(STATES[state], "demo", False) else stack
+    on.start_worker()
+    if on is not stack:
+        redis.Redis.from_url(on.redis.url).delete(demo.KEY)  # every demo state starts with none on
+    ui = UI(browser, on, world, viewport)
     try:
         page = STATES[state](ui)
         page.wait_for_timeout(100)  # let the last render and live-region update land
@@ -42,3 +57,5 @@ def test_no_accessibility_violations(browser, stack, worker_running, world, stat
         assert not page.errors
     finally:
         ui.close()
+        if on is not stack:
+            redis.Redis.from_url(on.redis.url).delete(demo.KEY)  # the controls off for the next

@@ -214,7 +214,109 @@ def shortcuts_overlay(ui):
     return page
 
 
+def inspector_open(ui):
+    """A member with the inspector open (demo mode off: no demo controls), one command in it."""
+    page = live(ui.page(), "/explore")
+    page.click("#inspector-toggle")
+    expect(page.locator("#inspector")).to_be_visible()
+    expect(page.locator('#inspector [data-fig="workers"]')).to_contain_text("alive", timeout=LONG)
+    page.fill("#composer-body", "Watching my post travel.")  # on a phone the sheet covers "Post"
+    page.press("#composer-body", "Control+Enter")
+    expect(page.locator("#posts li.post").first.locator(".status")).to_contain_text(
+        "visible to everyone", timeout=LONG)
+    expect(page.locator("#insp-commands .waterfall").first).to_be_visible()
+    # the tab joins the inspector room over the socket a moment after opening: one more event (a
+    # like, from the page's cookies) surely arrives in the live tail
+    page.context.request.post("/api/commands", data={"command_id": str(uuid.uuid4()),
+                              "type": "like_post", "payload": {"post_id": ui.world.post_id}})
+    expect(page.locator("#insp-events li").first).to_be_visible(timeout=LONG)
+    return page
+
+
+def post_history(ui):
+    """An edited post's history: created, then one edit as a word diff."""
+    page = live(ui.page(), "/explore")
+    item = post_from_composer(page, "The quick fox jumps.")
+    item.locator("button.edit").click()
+    item.locator(".edit-body").fill("The slow brown fox jumps.")  # a diff with del and ins
+    item.locator(".edit-form button[type=submit]").click()
+    expect(item.locator(".status")).to_contain_text("visible to everyone", timeout=LONG)
+    post_id = item.get_attribute("data-post-id")
+    page.goto(f"/posts/{post_id}/history")
+    expect(page.locator('li.event[data-type="post_edited"] ins')).to_be_visible(timeout=LONG)
+    return page
+
+
+def member_history(ui):
+    page = ui.page()
+    page.goto(f"/users/{ui.world.star}/history")
+    expect(page.locator("li.event").first).to_be_visible()
+    return page
+
+
+def event_log(ui):
+    page = ui.page()
+    page.goto("/events")
+    expect(page.locator("li.event").first).to_be_visible()
+    return page
+
+
+def time_travel(ui):
+    """Explore as of a few events ago: the banner, the scrubber, a newer-events count."""
+    page = ui.page()
+    head = page.context.request.get("/api/events?limit=1").json()["head"]
+    page.goto(f"/explore?as_of={max(1, head - 3)}")
+    expect(page.locator("#time-banner")).to_be_visible()
+    expect(page.locator("#time-banner .newer")).to_contain_text("newer event", timeout=LONG)
+    expect(page.locator("li.post").first).to_be_visible()
+    return page
+
+
+def time_travel_tombstone(ui):
+    """A post page's list as of before a deletion: the deleted post as a tombstone, the scrubber."""
+    gone = signup(ui.stack.base)
+    pid = settled(gone, ui.stack.base, command(gone, ui.stack.base, "create_post",
+                                               body="Soon to be gone."))[0]["post"]["id"]
+    seen = gone.get(f"{ui.stack.base}/api/events?limit=1", timeout=5).json()["head"]
+    settled(gone, ui.stack.base, command(gone, ui.stack.base, "delete_post", post_id=pid))
+    page = ui.page()
+    page.goto(f"/explore?as_of={seen}")
+    expect(page.locator(f'li.post.tombstone[data-post-id="{pid}"]')).to_be_visible(timeout=LONG)
+    expect(page.locator("#time-banner .newer")).to_contain_text("newer event", timeout=LONG)
+    return page
+
+
+def time_travel_scrubber(ui):
+    """A live page with the time-travel scrubber opened ("Time travel"), focus on it."""
+    page = live(ui.page(), "/explore")
+    page.click("#time-travel")
+    expect(page.locator("#time-label")).to_contain_text("(live)", timeout=LONG)
+    return page
+
+
+def demo_mode(state):
+    """Marks a state that needs a demo-mode stack (RIPPLE_DEMO=1): `ui.stack` is then that stack."""
+    state.demo = True
+    return state
+
+
+@demo_mode
+def inspector_demo(ui):
+    """Demo mode: the inspector with its demo controls, one of them on (the banner and "reverts at")."""
+    page = live(ui.page(), "/explore")
+    page.click("#inspector-toggle")
+    expect(page.locator("#demo-controls")).to_be_visible()
+    expect(page.locator('#inspector [data-fig="workers"]')).to_contain_text("alive", timeout=LONG)
+    with page.expect_response("**/api/demo") as resp:
+        page.locator("#demo-projection_paused").set_checked(True)
+    assert resp.value.status == 200, resp.value.text()
+    expect(page.locator("#demo-banner")).to_contain_text("projection paused")
+    expect(page.locator("#demo-controls .until")).to_be_visible()
+    return page
+
+
 STATES = {f.__name__: f for f in (
     logged_out, signup_page, login_page, empty_home, home_with_posts, explore, profile_own,
     profile_other, post_page, followers_list, not_found, pending_item, rejected_item, offline,
-    delete_dialog, deleting_item, shortcuts_overlay)}
+    delete_dialog, deleting_item, shortcuts_overlay, inspector_open, post_history, member_history,
+    event_log, time_travel, time_travel_tombstone, time_travel_scrubber, inspector_demo)}

@@ -1,0 +1,57 @@
+"""CPU seconds per process group, from /proc/<pid>/stat before and after a measurement.
+
+Groups are {name: [pid, ...]}; a write DB on PostgreSQL counts the backends serving OUR database
+(pg_stat_activity), not the other databases of a shared server; on SQLite the DB works inside the
+processes that use it, so it has no group of its own.
+"""
+import sqlalchemy as sa
+
+from bench.clients import cpu_seconds
+from bench.common import _admin, child_pids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat"):
+            return True
+    except OSError:
+        return False
+
+
+def pg_backends(db_name: str | None) -> list[int]:
+    if not db_name:
+        return []
+    with _admin().connect() as conn:
+        return list(conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
+                                 {"d": db_name}).scalars())
+
+
+def web_pids(procs) -> list[int]:
+    """The gunicorn worker processes under these masters (the masters only supervise)."""
+    return [c for p in procs for c in child_pids(p.pid)]
+
+
+class CpuWindow:
+    """`with CpuWindow(groups) as w: ...` then w.used = {group: CPU seconds}, w.wall = seconds."""
+
+    def __init__(self, groups: dict[str, list[int]]):
+        self.groups, self.used, self.wall = groups, {}, 0.0
+
+    def __enter__(self):
+        import time
+        self._t = time.perf_counter()
+        self._before = {k: {pid: cpu_seconds([pid]) for pid in v} for k, v in self.groups.items()}
+        return self
+
+    def __exit__(self, *exc):
+        import time
+        self.wall = time.perf_counter() - self._t
+        # per process, and only those still there: a PostgreSQL backend that exits meanwhile (a pool
+        # overflow connection closed) takes its CPU with it; it must not count as negative CPU
+        self.used = {k: sum(max(0.0, cpu_seconds([pid]) - t0) for pid, t0 in before.items()
+                            if _alive(pid)) for k, before in self._before.items()}
+        return False
+
+    def cores(self) -> dict[str, float]:
+        """Each group's average share of one core over the window."""
+        return {k: v / self.wall for k, v in self.used.items()} if self.wall else {}

@@ -1,0 +1,49 @@
+"""The pure parts of the issue-16 benchmarks: the Zipf world, the latency summary, the plots.
+(The benchmarks themselves are not tests: `./ripple bench`.)"""
+import collections
+
+import pytest
+
+from bench import loadgen, world
+
+
+def test_zipf_world_is_skewed_and_viewers_follow_exactly_n():
+    w = world.zipf_world(2000, 20_000, (10, 200), likes=500)
+    assert len(w["posts"]) == 20_000 and len(w["handles"]) == 2002
+    assert world.top_share(w, 0.01) > 0.3  # the busiest 1 % write a big share, not ~1 %
+    by_viewer = collections.defaultdict(list)
+    for u, f in w["follows"]:
+        by_viewer[w["handles"][u]].append(f)
+    assert {k: len(v) for k, v in by_viewer.items()} == {"viewer_10": 10, "viewer_200": 200}
+    assert all(len(set(v)) == len(v) and max(v) <= 2000 for v in by_viewer.values())
+    counts = collections.Counter(a for _, a, _, _ in w["posts"])
+    followed = sum(counts[f] for f in by_viewer["viewer_10"]) / 10
+    assert followed > 20_000 / 2000  # the busy are followed more often than an average member
+    assert not any(a > 2000 for _, a, _, _ in w["posts"])  # viewers post nothing
+
+
+def test_latency_summary():
+    s = loadgen.summary([float(x) for x in range(1, 101)])
+    assert (s["p50"], s["p99"], s["n"]) == (50.0, 99.0, 100)
+    assert loadgen.summary([])["p99"] is None
+
+
+def test_plots_are_written_from_rows(tmp_path):
+    pytest.importorskip("matplotlib")
+    from bench import plots
+    side = {"read": {"p50": 3.0, "p99": 9.0}, "cmd": {"offered": 100, "p50": 20.0, "p99": 80.0}}
+    rows = [{"section": "reads-load", "db": db, "load": load, "rm": side,
+             "sql": side | {"read": {"p50": 8.0, "p99": 40.0}}}
+            for db in ("PostgreSQL", "SQLite") for load in (0.0, 0.5, 0.8)]
+    rows += [{"section": "growth", "page": "feed", "followees": k, "posts": n, "value": 1.0,
+              "baseline": 3.0 * k ** 0.1} for k in (10, 2000) for n in (10_000, 100_000)]
+    rows += [{"section": "growth", "page": "timeline", "followees": None, "posts": n, "value": 1.0,
+              "baseline": 2.0} for n in (10_000, 100_000)]
+    rows += [{"section": "e2e-latency", "offered": r, "value": 10.0 * r, "baseline": 2.0,
+              "pct": pct} for r in (50, 200) for pct in ("p50", "p99")]
+    meta = {"when": "2026-11-30T12:00:00", "machine": {"cpus": 2, "load_before": [1.0]}}
+    made = plots.write_all(rows, meta, tmp_path)
+    assert sorted(p.name for p in made) == ["e2e_latency_vs_rate.png", "read_cost_vs_world.png",
+                                            "read_latency_vs_write_load.png"]
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in made)
+    assert plots.write_all([], meta, tmp_path / "none") == []  # no rows, no plots
