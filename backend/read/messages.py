@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from backend.read.schemas import Comment, Post, Rejection
+from backend.read.schemas import Comment, DemoState, Post, Rejection, SystemInfo
 
 
 class Meta(BaseModel):
@@ -51,11 +51,22 @@ class FollowChanged(Meta):
     follower_following: int
 
 
+class Timings(BaseModel):
+    """Server epoch milliseconds of each stage, non-decreasing in this order (the stages reached
+    so far; the browser adds its own sent/confirmed times on its own clock)."""
+    accepted_at: float | None = None
+    taken_at: float | None = None
+    committed_at: float | None = None
+    projected_at: float | None = None
+    notified_at: float | None = None
+
+
 class CommandSucceeded(BaseModel):
     command_id: str
     type: str
     result: Any = Field(description="What the command did, e.g. {\"post\": {...}}")
     version: int
+    timings: Timings | None = None
 
 
 class CommandFailed(BaseModel):
@@ -68,7 +79,20 @@ class CommandSaved(BaseModel):
     command_id: str
     type: str
     seq: int = Field(description="The last event seq the command wrote")
-    timings: dict[str, float] = Field(description="Milliseconds per stage so far")
+    timings: Timings
+
+
+class TailEvent(BaseModel):
+    seq: int
+    type: str
+    at: float
+    author: str | None
+    command_id: str | None
+    summary: str = Field(description="One line; no deleted bodies, no likers")
+
+
+class EventsAppended(BaseModel):
+    events: list[TailEvent]
 
 
 # event name -> (payload model, who hears it)
@@ -86,4 +110,7 @@ MESSAGES = {
     "command_failed": (CommandFailed, "the author's own tabs (a business rule said no)"),
     "command_saved": (CommandSaved, "the author's own tabs, as soon as the write DB holds it "
                                     "(before projection)"),
+    "system": (SystemInfo, "the inspector room (members who opened it), at most 4 a second"),
+    "events_appended": (EventsAppended, "the inspector room, in batches"),
+    "demo": (DemoState, "every tab, when the demo controls change or revert (demo mode)"),
 }

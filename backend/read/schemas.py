@@ -93,9 +93,11 @@ class Rejection(BaseModel):
 
 class CommandStatus(BaseModel):
     command_id: str = Field(json_schema_extra={"format": "uuid"})
-    status: Literal["queued", "succeeded", "failed"]
+    status: Literal["queued", "saved", "succeeded", "failed"]
     result: Any = None
     error: Rejection | None = None
+    timings: dict[str, float | None] | None = Field(
+        None, description="Server epoch ms of the stages reached (accepted_at … notified_at)")
 
 
 class LoggedEvent(BaseModel):
@@ -125,11 +127,42 @@ class HistoryEvent(BaseModel):
 
 
 class HistoryPage(BaseModel):
+    """GET /api/posts/<id>/history: oldest first."""
+    post_id: int
+    author: str
+    deleted: bool
     events: list[HistoryEvent]
     next: int | None
-    post_id: int | None = None
+
+
+class MemberHistoryPage(BaseModel):
+    """GET /api/users/<handle>/history: newest first, paged like /api/events."""
+    handle: str
+    events: list[HistoryEvent]
+    next: int | None
+    head: int
 
 
 class RebuildStatus(BaseModel):
     state: str = Field(description="idle, running, done or failed")
     model_config = {"extra": "allow"}
+
+
+class DemoState(BaseModel):
+    worker_delay_ms: int
+    workers_paused: bool
+    projection_paused: bool
+    crowd: bool
+    until: float | None = Field(description="When every control reverts by itself (epoch s)")
+    set_by: str | None = Field(description="Who set the controls last")
+
+
+class SystemInfo(BaseModel):
+    """GET /api/system: the pipeline's live figures (the inspector); also the `system` event."""
+    queue_depth: int
+    workers: int
+    log_head: int
+    checkpoint: int
+    lag_events: int
+    lag_ms: float = Field(description="Age of the oldest event not yet projected; 0 when caught up")
+    demo: DemoState | None = Field(description="null when demo mode is off")

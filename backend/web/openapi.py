@@ -31,6 +31,7 @@ MODELS = {"CommandRequest": write.CommandRequest, "Credentials": write.Credentia
           "AsOfQuery": web.AsOfQuery, "EventsQuery": web.EventsQuery,
           "PostHistoryQuery": web.PostHistoryQuery, "MemberHistoryQuery": web.MemberHistoryQuery,
           "EventsPage": read.EventsPage, "HistoryPage": read.HistoryPage,
+          "MemberHistoryPage": read.MemberHistoryPage,
           "RebuildStatus": read.RebuildStatus}
 
 # Error codes, by status. JSON_IN: any endpoint that reads a JSON body.

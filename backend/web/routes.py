@@ -91,7 +91,7 @@ ROUTES = {
         query="PostHistoryQuery", path=(("post_id", write.PostId),),
         errors=_merge(PARAMS, {404: ["post_not_found", *NO_ROUTE]}))},
     "/api/users/{handle}/history": {"get": Op(
-        "A member's activity, newest first", answer="HistoryPage", query="MemberHistoryQuery",
+        "A member's activity, newest first", answer="MemberHistoryPage", query="MemberHistoryQuery",
         path=(("handle", str),), errors=_merge(PARAMS, {404: ["user_not_found", *NO_ROUTE]}))},
     "/api/demo/rebuild": {"post": Op(
         "Demo mode: rebuild the read models live (blue/green), in the background", 202,

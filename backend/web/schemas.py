@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.read.projections import PROJECTIONS
+from backend.read.schemas import DemoState, SystemInfo  # noqa: F401 -- part of this API
 from backend.read.queries import COMMENT_PAGE, MAX_LIMIT
 from backend.web.realtime import MAX_ROOMS, VIEW_ROOM
 from backend.write.schemas import POST_ID_LIMIT
@@ -129,26 +130,6 @@ class DemoControls(BaseModel):
     workers_paused: bool | None = None
     projection_paused: bool | None = None
     crowd: bool | None = None
-
-
-class DemoState(BaseModel):
-    worker_delay_ms: int
-    workers_paused: bool
-    projection_paused: bool
-    crowd: bool
-    until: float | None = Field(description="When every control reverts by itself (epoch s)")
-    set_by: str | None = Field(description="Who set the controls last")
-
-
-class SystemInfo(BaseModel):
-    """GET /api/system: the pipeline's live figures (the inspector); also the `system` event."""
-    queue_depth: int
-    workers: int
-    log_head: int
-    checkpoint: int
-    lag_events: int
-    lag_ms: float = Field(description="Age of the oldest event not yet projected; 0 when caught up")
-    demo: DemoState | None = Field(description="null when demo mode is off")
 
 
 class GuestUser(BaseModel):
