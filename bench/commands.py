@@ -19,7 +19,7 @@ from tests.support import new_command, signup
 CLIENTS, WORKERS = 8, 2
 
 
-def _ripple_round(stack, listener, posters, n) -> float:
+def ripple_round(stack, listener, posters, n) -> float:
     with listener.cond:
         listener.seen.clear()
     t0 = post_burst(stack.base, posters, n)
@@ -36,7 +36,7 @@ def _bare_round(bare, n) -> float:
 
 
 def throughput(stack, bare, listener, posters, n, rounds) -> dict:
-    _ripple_round(stack, listener, posters, 40)  # warm-up: connections, caches, JIT-free paths
+    ripple_round(stack, listener, posters, 40)  # warm-up: connections, caches, JIT-free paths
     _bare_round(bare, 40)
     ripple, base, cpu, bare_cpu = [], [], {"workers": [], "web": [], "client": [], "data": []}, []
     bare_client, bare_data = [], []
@@ -50,7 +50,7 @@ def throughput(stack, bare, listener, posters, n, rounds) -> dict:
         bare_data.append((cpu_seconds(data) - store) / n * 1000)
         before = {k: cpu_seconds(v) for k, v in (("workers", workers), ("web", web), ("data", data))}
         client = time.process_time()
-        ripple.append(_ripple_round(stack, listener, posters, n))
+        ripple.append(ripple_round(stack, listener, posters, n))
         for k, v in (("workers", workers), ("web", web), ("data", data)):
             cpu[k].append((cpu_seconds(v) - before[k]) / n * 1000)
         cpu["client"].append((time.process_time() - client) / n * 1000)

@@ -20,7 +20,7 @@ from bench.common import median, row
 from bench.cpu import pg_backends, web_pids
 from bench.clients import cpu_seconds
 from bench.reads import check_same, session_cookie, wrk
-from bench.sql_app import _COLUMNS, _FROM, _LIKED, _ORDER, WHERE
+from bench.sql_queries import _COLUMNS, _FROM, _LIKED, _ORDER, WHERE
 
 POSTS = {"full": (10_000, 100_000, 1_000_000), "quick": (10_000, 30_000)}
 USERS = {"full": 10_000, "quick": 3_000}
@@ -41,7 +41,7 @@ class World:
         self.stack, self.seed_s = world.seeded_stack(self.data)
         self.stack.start_web(target="bench.sql_app:app")
         self.make_s = time.perf_counter() - t
-        self.cookies = {k: session_cookie(self.stack.env["SECRET_KEY"], world.viewer_handle(k))
+        self.cookies = {k: session_cookie(self.stack, world.viewer_handle(k))
                         for k in FOLLOWEES}
         for k, cookie in self.cookies.items():  # same JSON on every side, first two pages
             check_same(self.stack.base, cookie, "/api/feed", "/bench/sql/feed")

@@ -8,20 +8,12 @@ they get 202s; n / (first send -> the n-th post_created seen by a Socket.IO clie
 import sys
 import time
 
-from bench.clients import Listener, post_burst, users
+from bench.clients import Listener, users
+from bench.commands import ripple_round
 from bench.common import Stack, median, row
 from tests.support import signup
 
 CLIENTS, WATCHERS, WORKERS = 8, 20, 2
-
-
-def _round(stack, listener, posters, n) -> float:
-    with listener.cond:
-        listener.seen.clear()
-    t0 = post_burst(stack.base, posters, n)
-    if not listener.wait_count(n, timeout=180):
-        raise RuntimeError(f"only {len(listener.seen)} of {n} post_created arrived")
-    return n / (max(listener.seen.values()) - t0)
 
 
 def _watchers(stack, sessions) -> list[Listener]:
@@ -41,13 +33,13 @@ def measure(n: int, rounds: int, workers: int = WORKERS) -> dict:
         posters = users(stack.base, CLIENTS)
         listener = Listener(stack.base, signup(stack.base))
         watcher_sessions = users(stack.base, WATCHERS)
-        _round(stack, listener, posters, 40)  # warm-up
+        ripple_round(stack, listener, posters, 40)  # warm-up
         watched, alone, heard = [], [], []
         for _ in range(rounds):  # alternate, so both sides see the same machine
-            alone.append(_round(stack, listener, posters, n))
+            alone.append(ripple_round(stack, listener, posters, n))
             watchers = _watchers(stack, watcher_sessions)
             time.sleep(0.5)  # their first `system` arrives
-            watched.append(_round(stack, listener, posters, n))
+            watched.append(ripple_round(stack, listener, posters, n))
             heard.append(sum(w.events[0] for w in watchers))
             for w in watchers:
                 w.sio.disconnect()

@@ -20,29 +20,29 @@ import time
 
 import redis
 import requests
-from sqlalchemy import select
-from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
 
 from bench import seed
 from bench.clients import cpu_seconds
 from bench.common import Stack, child_pids, median, postgres_pids, row
-from backend.write.models import StoreIdentity, make_engine
+from bench.world import seed_stack
+from backend.write import sessions
+from backend.write.models import make_engine, make_session_factory
 
 SIZES = {"full": (10_000, 100_000, 500_000, 500_000), "quick": (1_000, 10_000, 50_000, 50_000)}
 VIEWER = "u00001"
 PROCESSES = 2  # web processes, as `WEB_PROCESSES=2 python -m backend.prod` on 2 cores
 
 
-def session_cookie(secret_key: str, handle: str) -> str:
-    """The cookie a browser holds after logging in (Flask's signed session: the handle, permanent,
-    renewed today), made here to skip password hashing. Without "day" the app would renew it, that
-    is re-sign and re-send it, on every request, as it does once a day for a browser."""
-    app = Flask("bench")
-    app.secret_key = secret_key
-    value = SecureCookieSessionInterface().get_signing_serializer(app).dumps(
-        {"_permanent": True, "day": int(time.time() // 86400), "handle": handle})
-    return f"session={value}"
+def session_cookie(stack: Stack, handle: str) -> str:
+    """The cookie a browser holds after logging in: a server-side session (backend/write/sessions)
+    made here, to skip password hashing."""
+    engine = make_engine(stack.db.url)
+    try:
+        token, _ = sessions.create(make_session_factory(engine),
+                                   redis.Redis.from_url(stack.redis.url), handle)
+    finally:
+        engine.dispose()
+    return f"session={token}"
 
 
 def wrk(urls: list[str], cookie: str, seconds: float, connections: int = 64) -> float:
@@ -103,28 +103,11 @@ def run(quick: bool = False) -> list[dict]:
     seconds, rounds = (3, 1) if quick else (5, 3)
     stack = Stack(workers=0, start_web=False)
     try:
-        t = time.perf_counter()
         world = seed.make_world(users, posts, likes, follows)
-        engine = make_engine(stack.db.url)
-        with engine.connect() as conn:  # made by init-db (Stack)
-            store_id = conn.execute(select(StoreIdentity.store_id)).scalar_one()
-        failed = []
-
-        def load_db():
-            try:
-                seed.write_db(engine, world)
-            except Exception as exc:  # noqa: BLE001 -- re-raised below, in this thread
-                failed.append(exc)
-        writer = threading.Thread(target=load_db)
-        writer.start()  # the write DB loads while Redis projects: two servers, both busy
-        seed.project(redis.Redis.from_url(stack.redis.url, decode_responses=True), world, store_id)
-        writer.join()
-        engine.dispose()
-        if failed:
-            raise failed[0]
-        setup_s = time.perf_counter() - t
+        # the write DB loads while Redis projects; no extra index: the SQL baseline as before
+        setup_s = seed_stack(stack, world, index=False)
         stack.start_web(target="bench.sql_app:app", processes=PROCESSES)
-        cookie = session_cookie(stack.env["SECRET_KEY"], VIEWER)
+        cookie = session_cookie(stack, VIEWER)
         load, gen = (wrk, "wrk, 64 connections") if shutil.which("wrk") else \
             (python_load, "Python client, 16 threads")
         webs = [c for w in stack.webs for c in child_pids(w.pid)]

@@ -19,7 +19,7 @@ import requests
 
 from bench import loadgen, seed, world
 from bench.clients import Listener, Poster, cpu_seconds, open_loop, users
-from bench.commands import _ripple_round
+from bench.commands import ripple_round
 from bench.common import LOG_DIR, _pg_available, median
 from bench.reads_load_rows import rows_of
 from bench.cpu import CpuWindow, pg_backends, web_pids
@@ -112,9 +112,9 @@ def end_to_end_max(stack, quick: bool) -> tuple[float, list]:
     posters = users(stack.base, 8)
     listener = Listener(stack.base, signup(stack.base))
     try:
-        _ripple_round(stack, listener, posters, 40)
+        ripple_round(stack, listener, posters, 40)
         n = 200 if quick else 1000
-        return median([_ripple_round(stack, listener, posters, n) for _ in range(1 if quick else 2)]), \
+        return median([ripple_round(stack, listener, posters, n) for _ in range(1 if quick else 2)]), \
             posters
     finally:
         listener.close()
@@ -131,7 +131,7 @@ def run_db(quick: bool, prefer_pg: bool) -> tuple[list[dict], dict]:
         stack.start_web()  # the command web process: Ripple's app:app
         qbase = start_query_web(stack)
         qprocs = stack.webs[1:]
-        cookie = session_cookie(stack.env["SECRET_KEY"], VIEWER)
+        cookie = session_cookie(stack, VIEWER)
         max_rate, posters = end_to_end_max(stack, quick)
         cmds = Commands(stack, posters[0])
         kind = stack.db.kind

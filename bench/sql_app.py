@@ -13,7 +13,6 @@ import json
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, current_app, jsonify, redirect, request, session
-from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import text
 from werkzeug.http import parse_cookie
 
@@ -22,24 +21,11 @@ from backend import CSP
 from backend.read import queries
 from backend.web import pages
 from backend.web.http import int_arg
+from backend.write import sessions
+from bench.sql_queries import _BEFORE, _COLUMNS, _FEED, _FEED_IN, _FROM, _LIKED, _ORDER, WHERE
 
 bp = Blueprint("bench_sql", __name__, url_prefix="/bench")
 
-_COLUMNS = """p.id, u.handle AS author, p.body, p.created_at, p.edited_at,
-  (SELECT count(*) FROM likes l WHERE l.post_id = p.id) AS likes,
-  (SELECT count(*) FROM comments c WHERE c.post_id = p.id) AS comments"""
-_LIKED = ", EXISTS(SELECT 1 FROM likes lv WHERE lv.user_id = :vid AND lv.post_id = p.id) AS liked"
-_FROM = " FROM posts p JOIN users u ON u.id = p.author_id WHERE p.deleted_at IS NULL"
-_BEFORE = " AND p.id < :before"
-_FEED = (" AND (p.author_id = :vid OR p.author_id IN "
-         "(SELECT f.followee_id FROM follows f WHERE f.follower_id = :vid))")
-# The other form anyone would write, "posts whose author is among the followees": PostgreSQL may then
-# use an index on posts (author_id, id) (bench/world.py adds it for the growth benchmark). It leaves
-# out the viewer's own posts, so it answers the same JSON only for viewers who post nothing (the growth
-# benchmark's; checked equal there). `GET /bench/sql/feed?form=in`.
-_FEED_IN = " AND p.author_id IN (SELECT f.followee_id FROM follows f WHERE f.follower_id = :vid)"
-_ORDER = " ORDER BY p.id DESC LIMIT :lim"
-WHERE = {"timeline": "", "feed": _FEED, "feed_in": _FEED_IN}
 
 
 def sql_page(engine, where: str, viewer_id: int | None, limit: int, before: int | None) -> dict:
@@ -114,8 +100,9 @@ def floor():
 
 
 class BareReads:
-    """Framework-free twins of the page endpoints: parse the query string and the signed session
-    cookie, ask the data source, encode, answer. Identical for both data sources."""
+    """Framework-free twins of the page endpoints: parse the query string and the session cookie
+    (one Redis lookup, as the app does), ask the data source, encode, answer. Identical for both
+    data sources."""
 
     HEADERS = [("Content-Type", "application/json"), ("Content-Security-Policy", CSP),
                ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
@@ -123,9 +110,7 @@ class BareReads:
 
     def __init__(self, flask_app, inner):
         self.inner, self.svc = inner, flask_app.extensions["ripple"]
-        self.cookies = SecureCookieSessionInterface().get_signing_serializer(flask_app)
         self.cookie_name = flask_app.config["SESSION_COOKIE_NAME"]
-        self.max_age = int(flask_app.permanent_session_lifetime.total_seconds())
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -163,10 +148,8 @@ class BareReads:
         raw = parse_cookie(environ).get(self.cookie_name)
         if not raw:
             return None
-        try:
-            return self.cookies.loads(raw, max_age=self.max_age).get("handle")
-        except Exception:  # noqa: BLE001 -- a bad or expired cookie is "not logged in"
-            return None
+        found = sessions.lookup(self.svc.session_factory, self.svc.redis, raw)
+        return found[1] if found else None  # a dead session is "not logged in" here
 
 
 app.register_blueprint(bp)

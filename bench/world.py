@@ -64,9 +64,9 @@ def top_share(world: dict, top: float = 0.01) -> float:
     return sum(busiest) / max(1, len(world["posts"]))
 
 
-def seed_stack(stack: Stack, world: dict) -> float:
+def seed_stack(stack: Stack, world: dict, index: bool = True) -> float:
     """Load `world` into the stack's write DB and Redis (concurrently: two servers); add the
-    (author_id, id) index. Returns the seconds taken."""
+    (author_id, id) index when `index`. Returns the seconds taken."""
     t = time.perf_counter()
     engine = make_engine(stack.db.url)
     with engine.connect() as conn:  # made by init-db (Stack)
@@ -76,9 +76,10 @@ def seed_stack(stack: Stack, world: dict) -> float:
     def load_db():
         try:
             seed.write_db(engine, world)
-            with engine.begin() as conn:
-                conn.execute(text(INDEX))
-                conn.execute(text("ANALYZE"))
+            if index:
+                with engine.begin() as conn:
+                    conn.execute(text(INDEX))
+                    conn.execute(text("ANALYZE"))
         except Exception as exc:  # noqa: BLE001 -- re-raised below, in this thread
             failed.append(exc)
     writer = threading.Thread(target=load_db)
