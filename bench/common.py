@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from backend.config import ProdConfig
 from backend.prod import web_command
-from tests.support import (PYTHON, Proc, RedisServer, free_port, init_db, process_env,
+from tests.support import (PYTHON, ROOT, Proc, RedisServer, free_port, init_db, process_env,
                            sqlite_url, wait_for)
 
 PG_URL = os.environ.get("RIPPLE_BENCH_PG_URL",
@@ -79,8 +79,10 @@ class Stack:
     """Ripple as in production: gunicorn (one gevent process) + `python -m worker` processes."""
 
     def __init__(self, workers: int = 2, prefer_pg: bool = True, async_mode: str = "gevent",
-                 start_web: bool = True, **env_extra):
+                 start_web: bool = True, root=None, **env_extra):
+        """`root`: run the web and worker processes from another checkout (bench/designs.py)."""
         LOG_DIR.mkdir(exist_ok=True)
+        self.root = root or ROOT
         self.redis = RedisServer().start()
         self.db = WriteDB(prefer_pg)
         self.env = process_env(self.redis.url, self.db.url, RIPPLE_ASYNC_MODE=async_mode,
@@ -101,7 +103,7 @@ class Stack:
         ports = [self.port] + [free_port() for _ in range(processes - 1)]
         for port in ports:
             args = web_command(prod, port)[:-1] + [target]
-            self.webs.append(Proc(args, self.env, LOG_DIR / f"web-{port}.log").start())
+            self.webs.append(Proc(args, self.env, LOG_DIR / f"web-{port}.log", self.root).start())
             self.bases.append(f"http://127.0.0.1:{port}")
         for base in self.bases:
             wait_for(lambda b=base: requests.get(b + "/healthz", timeout=2).ok, timeout=60,
@@ -110,7 +112,7 @@ class Stack:
 
     def add_worker(self):
         self.workers.append(Proc([PYTHON, "-m", "worker"], self.env,
-                                 LOG_DIR / f"worker-{uuid.uuid4().hex[:6]}.log").start())
+                                 LOG_DIR / f"worker-{uuid.uuid4().hex[:6]}.log", self.root).start())
 
     def close(self):
         for w in self.workers:

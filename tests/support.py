@@ -94,13 +94,13 @@ def process_env(redis_url: str, database_url: str, **extra) -> dict:
 class Proc:
     """A child process (web server or worker) with its log file; stop() kills it by PID."""
 
-    def __init__(self, args, env, log_path):
-        self.args, self.env, self.log_path = args, env, log_path
+    def __init__(self, args, env, log_path, cwd=ROOT):
+        self.args, self.env, self.log_path, self.cwd = args, env, log_path, cwd
         self.proc = None
 
     def start(self) -> "Proc":
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=self.log,
+        self.proc = subprocess.Popen(self.args, cwd=self.cwd, env=self.env, stdout=self.log,
                                      stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         return self
 

@@ -52,19 +52,16 @@ def main() -> None:
     inspector_feed.start(ctx.services)  # one per instance (Redis locks): the inspector's feed,
     crowd.start(ctx.services)           # and the demo crowd
     # A name is unique per process: a restarted worker must not inherit a killed one's identity
-    # (RQ refuses a live-looking name, and recovery would take the dead one's jobs for live ones).
+    # (RQ refuses a live-looking name).
     name = f"{args.name}-{os.getpid()}" if args.name else None
     queue = Queue(config.queue_name, connection=connection, serializer=JSONSerializer)
-    watchman = None
+    watchman = recovery.Watchman(queue, ctx.services.redis, ctx.consumer, config.job_timeout_s,
+                                 engine=ctx.services.engine)
+    watchman.start()  # rings for a drain job when commands wait that no job will take
     for attempt in itertools.count():
         worker = SimpleWorker([queue], connection=connection, serializer=JSONSerializer,
                               name=name and (f"{name}.{attempt}" if attempt else name),
                               worker_ttl=30, maintenance_interval=MAINTENANCE_INTERVAL_S)
-        if watchman is None:  # requeues the jobs of dead workers within seconds
-            watchman = recovery.Watchman(queue, worker.name, config.job_timeout_s,
-                                         engine=ctx.services.engine)
-            watchman.start()
-        watchman.worker_name = worker.name
         if _run(worker, args.burst):
             return
 

@@ -16,7 +16,8 @@ import logging
 import time
 
 from backend import demo
-from backend.write.command_queue import DOORBELL, RESCUE_LIMIT, depth, done, rescues, ring, take
+from backend.write.command_queue import (CRASH_LIMIT, DOORBELL, crashed, crashes, depth, done, ring,
+                                         take)
 from backend.read.notifications import outcome_message, saved_message
 from worker import outcomes
 from worker.transaction import apply_commands, command_of, conflict_status
@@ -31,23 +32,29 @@ def controls(services) -> dict:
     return demo.read_controls(services.redis) if services.config.demo else demo.OFF
 
 
-def drain_inbox(ctx, job_id: str) -> dict:
-    """Apply the inbox's commands, a batch per transaction, until it is empty. Returns how many
-    commands it applied, in how many batches."""
+def drain_inbox(ctx) -> dict:
+    """Apply the inbox's commands, a batch per transaction, until none is left to read. Returns how
+    many commands it applied, in how many batches. A crashed command (a handler's bug) is re-raised
+    once its batch-mates are done, so RQ records the failure (and retries the job)."""
     r, queue, config = ctx.services.redis, ctx.services.queue, ctx.services.config
     r.delete(DOORBELL)  # from now on a new command rings for a new job: none waits unseen
     started = time.monotonic()
-    end, applied, batches = started + DRAIN_S, 0, 0
+    end, applied, batches, claim = started + DRAIN_S, 0, 0, True
     while True:
         if not _wait_for_turn(ctx.services, started + config.job_timeout_s / 2):
             if depth(r):  # paused (or slowed) past half the job's time: a fresh job takes over
                 ring(queue, r, config.job_timeout_s)
             return {"commands": applied, "batches": batches, "handed_over": True}
-        envelopes = take(r, job_id, config.command_batch)
+        envelopes = take(r, ctx.consumer, config.command_batch, claim)
+        claim = False  # once per job: entries left idle by a dead or failed run
         if not envelopes:
             return {"commands": applied, "batches": batches}
-        handle_commands(envelopes, ctx)
-        done(r, job_id, envelopes)
+        _, crash, again = apply_batch(envelopes, ctx)
+        done(r, [e for e in envelopes if all(e is not x for x in again)])
+        if again:
+            crashed(r, again)
+        if crash is not None:
+            raise crash
         applied, batches = applied + len(envelopes), batches + 1
         if time.monotonic() > end:  # let other queues and the RQ bookkeeping breathe
             if depth(r):
@@ -76,9 +83,17 @@ def _wait_for_turn(services, deadline: float) -> bool:
 
 
 def handle_commands(envelopes: list[dict], ctx) -> list[str]:
+    """A batch on its own (tests and tools): each command's status; a crash is re-raised."""
+    statuses, crash, _ = apply_batch(envelopes, ctx)
+    if crash is not None:
+        raise crash
+    return statuses
+
+
+def apply_batch(envelopes: list[dict], ctx) -> tuple[list[str], Exception | None, list[dict]]:
     """Apply a batch, record and announce `saved`, then project and announce (unless projection is
-    paused); return each command's status. A command that crashed (a bug, not a rule) is re-raised
-    at the end, after its batch-mates are done, so RQ retries the job."""
+    paused). Returns each settled command's status, the first crash (a bug, not a rule) and the
+    envelopes whose handler crashed: not recorded, to be tried again."""
     taken_at = outcomes.now_ms()
     unique, clashes = {}, []
     for env in envelopes:  # the same command twice in one job (a quick re-send): once
@@ -87,10 +102,10 @@ def handle_commands(envelopes: list[dict], ctx) -> list[str]:
             clashes.append(env)  # the same id from two members: the later one is a conflict
     envelopes = list(unique.values())
     svc = ctx.services
-    give_up = {e["command_id"] for e in envelopes if rescues(e) > RESCUE_LIMIT}
+    give_up = {e["command_id"] for e in envelopes if crashes(e) > CRASH_LIMIT}
     for command_id in give_up:
-        log.error("command %s came back from failed batches %d times: recording it as not "
-                  "applied (unless it already was)", command_id, RESCUE_LIMIT + 1)
+        log.error("command %s crashed its handler %d times: recording it as not applied (unless "
+                  "it already was)", command_id, CRASH_LIMIT + 1)
     applied, fresh, crash = apply_commands([command_of(e) for e in envelopes], svc, give_up)
     committed_at = outcomes.now_ms()
     settled = [e for e in envelopes if e["command_id"] in applied]  # all but crashed ones
@@ -103,9 +118,8 @@ def handle_commands(envelopes: list[dict], ctx) -> list[str]:
             if need > cp:
                 cp = svc.projector.project_until(need)
         ctx.announcer.flush(cp)
-    if crash is not None:
-        raise crash
-    return [applied[e["command_id"]].status["status"] for e in envelopes]
+    again = [e for e in envelopes if e["command_id"] not in applied]
+    return [applied[e["command_id"]].status["status"] for e in settled], crash, again
 
 
 def _record_saved(ctx, settled, applied, clashes, taken_at, committed_at) -> int:

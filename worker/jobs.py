@@ -8,7 +8,9 @@ split by responsibility:
 - worker/announce.py: notification, by whoever projected the events;
 - worker/projector_loop.py: the projector that follows the log in every worker process.
 """
-from rq import get_current_job
+import os
+import socket
+import uuid
 
 from backend.config import Config
 from backend.services import build_services
@@ -21,11 +23,19 @@ DRAIN_S = drain.DRAIN_S
 _context = None
 
 
-class WorkerContext:
-    """A worker process's clients; the projector announces what it applies through `announcer`."""
+def process_identity() -> str:
+    """This worker process's name: its consumer in the inbox's group and its alive key. Unique
+    even when a pid is reused (a restarted process must not inherit a dead one's entries)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
-    def __init__(self, services, emitter):
+
+class WorkerContext:
+    """A worker process's clients; the projector announces what it applies through `announcer`.
+    `consumer`: the name it reads the inbox under (backend/write/command_queue.take)."""
+
+    def __init__(self, services, emitter, consumer: str | None = None):
         self.services, self.emitter = services, emitter
+        self.consumer = consumer or process_identity()
         self.announcer = Announcer(services.redis, emitter)
         services.projector.on_applied = self.announcer
 
@@ -48,7 +58,7 @@ def use_context(ctx: "WorkerContext | None") -> None:
 
 def drain_inbox() -> dict:
     """The RQ job (see worker/drain.py)."""
-    return drain.drain_inbox(get_context(), get_current_job().id)
+    return drain.drain_inbox(get_context())
 
 
 def handle_commands(envelopes: list[dict], ctx: WorkerContext) -> list[str]:

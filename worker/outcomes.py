@@ -14,7 +14,7 @@ import json
 import time
 
 from backend.read.projections import command_key
-from backend.write.command_queue import queued_in, queued_key
+from backend.write.command_queue import queued_by, queued_key
 
 TTL_S = 7 * 24 * 3600
 PENDING = "ripple-outcomes:pending"  # not "ripple:": not a read model, kept by a rebuild
@@ -124,6 +124,5 @@ def forget_markers(r, envelopes: list[dict]) -> None:
     """A conflicting command is over (nothing recorded): drop its queued marker if it names that
     sender, so it neither blocks the id's real author nor reads as "queued" for ever."""
     for env in envelopes:
-        marker = queued_in(r, env["command_id"])
-        if marker is not None and marker[0] == env.get("author"):
+        if queued_by(r, env["command_id"]) == env.get("author"):
             r.delete(queued_key(env["command_id"]))

@@ -25,7 +25,7 @@ from backend.write.models import Event, ProcessedCommand, lock_log, set_log_head
 TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)  # DB gone or busy: retry the whole job
 PASS_THROUGH = TRANSIENT_DB_ERRORS + (BaseTimeoutException, StopRequested)
 STATUS_FIELDS = ("command_id", "type", "author", "status", "result", "error", "last_seq")
-# The outcome of a command given up on: its batch failed for good more than RESCUE_LIMIT times.
+# The outcome of a command given up on: its own handler crashed more than CRASH_LIMIT times.
 NOT_APPLIED = {"code": "not_applied",
                "message": "The server could not save this. Nothing was changed; please try again."}
 CONFLICT = {"code": "command_id_conflict", "message": "That command_id belongs to another command."}
@@ -43,7 +43,7 @@ class Applied:
 
 
 def command_of(envelope: dict) -> Command:
-    """The command an inbox envelope carries (without the queue's own fields, e.g. "rescues")."""
+    """The command an inbox envelope carries (without the queue's own fields, e.g. "crashes")."""
     return Command(envelope["command_id"], envelope["type"], envelope["payload"],
                    envelope.get("author", ""))
 

@@ -6,13 +6,11 @@ Every GET reads Redis.
 import time
 
 from flask import Blueprint, current_app, jsonify
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 
 from backend.read import queries
 from backend.web import ratelimit
 from backend.web.as_of import as_of_arg, past
-from backend.write.command_queue import parse_marker, put_commands, queued_key, submit
+from backend.write.command_queue import queued_key, submit
 from backend.write.commands import ValidationError, clean_command_id, parse_command
 from backend.web.http import (ApiError, current_user, json_body, login_required, paged, query_args,
                               read_side, services)
@@ -20,38 +18,24 @@ from backend.web.schemas import CommentsQuery, FollowQuery, PageQuery
 from backend.read.projections import command_key
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-LIVE_JOB_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-
-
-def _job_live(job_id: str) -> bool:
-    svc = services()
-    try:
-        job = Job.fetch(job_id, connection=svc.rq_redis, serializer=svc.queue.serializer)
-    except NoSuchJobError:
-        return False
-    return job.get_status(refresh=False) in LIVE_JOB_STATES
-
-
 def _conflict():
     return ApiError(409, "command_id_conflict", "That command_id belongs to another command.",
                     "command_id")
 
 
-def _known(command_id: str, author: str, outcome: dict | None,
-           queued: tuple[str, str | None] | None) -> dict | None:
-    """What we know of a command: its recorded outcome, else "queued" while it waits in the inbox
-    or its drain job lives, else nothing (lost with Redis, or its job failed for good)."""
+def _known(command_id: str, author: str, outcome: dict | None, queued_by: str | None) -> dict | None:
+    """What we know of a command: its recorded outcome, else "queued" while it is in the inbox
+    (waiting, or being applied), else nothing (never sent, or lost with Redis). Another member's
+    command_id is a conflict."""
     status = queries.parse_command_status(command_id, outcome)
     if status is not None:
         if status.pop("author", author) != author:
             raise _conflict()
         return status
-    if queued is not None:
-        owner, job_id = queued
-        if owner != author:  # another member's id, queued or stranded with a failed job
+    if queued_by is not None:
+        if queued_by != author:
             raise _conflict()
-        if job_id is None or _job_live(job_id):
-            return {"command_id": command_id, "status": "queued"}
+        return {"command_id": command_id, "status": "queued"}
     return None
 
 
@@ -72,12 +56,8 @@ def submit_command():
                          svc.config.job_timeout_s)
     if kind == "put":  # the usual case: new, now in the inbox
         return jsonify(queued), 202
-    outcome, marker = (value, None) if kind == "recorded" else (None, value)
-    known = _known(cmd.command_id, cmd.author, outcome, marker)
-    if known is None:  # its job failed for good: queue it again (re-running a command is harmless)
-        put_commands(svc.queue, svc.redis, [envelope], svc.config.job_timeout_s)
-        known = queued
-    return jsonify(known), 202
+    outcome, queued_by = (value, None) if kind == "recorded" else (None, value)
+    return jsonify(_known(cmd.command_id, cmd.author, outcome, queued_by)), 202
 
 
 @bp.get("/commands/<command_id>")
@@ -91,7 +71,7 @@ def command_status(command_id):
         p.hgetall(command_key(command_id))
         p.get(queued_key(command_id))
         outcome, marker = p.execute()
-    status = _known(command_id, current_user(), outcome, parse_marker(marker))
+    status = _known(command_id, current_user(), outcome, marker)
     if status is None:
         raise ApiError(404, "command_not_found", "No such command (or it was lost: send it again).")
     return jsonify(status)

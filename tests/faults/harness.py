@@ -9,7 +9,7 @@ import os
 import signal
 from pathlib import Path
 
-from backend.write.command_queue import depth, put_commands, taken_key
+from backend.write.command_queue import depth, put_commands
 from backend.config import Config
 from backend.read.projections import CHECKPOINT
 from backend.services import build_services
@@ -83,15 +83,13 @@ class FaultStack:
         put_commands(self.svc.queue, self.svc.redis, list(envelopes), self.svc.config.job_timeout_s)
 
     def queued_commands(self) -> int:
-        """Commands in the inbox or taken by a drain job and not yet applied."""
-        return depth(self.r) + sum(self.r.llen(k) for k in self.r.scan_iter(taken_key("*")))
+        """Commands in the inbox: waiting, or read by a drain job and not yet acknowledged."""
+        return depth(self.r)
 
     def queue_idle(self) -> bool:
-        q, conn = self.svc.queue, self.svc.rq_redis
-        return (self.queued_commands() == 0 and q.count == 0
-                and conn.zcard(q.started_job_registry.key) == 0
-                and conn.zcard(q.scheduled_job_registry.key) == 0
-                and conn.llen(q.intermediate_queue_key) == 0)
+        """No command left in the inbox and no drain job waiting (RQ's started registry may still
+        name a killed worker's job until RQ's own cleanup: it holds no command)."""
+        return self.queued_commands() == 0 and self.svc.queue.count == 0
 
     def log_head(self) -> int:
         with self.svc.engine.connect() as conn:

@@ -3,15 +3,16 @@
 Six HTTP users send 2,100+ commands (posts with unique bodies, plus comments, likes and follows)
 through the real web server while two `python -m worker` processes take them; every 1.5-3.5 s one of
 the workers is SIGKILLed and a new one started, at least 20 times. The clients never re-send here:
-every accepted command must be applied exactly once by the server side alone (worker/recovery.py
-requeues the jobs a killed worker abandoned), and the read models must equal a rebuild.
+every accepted command must be applied exactly once by the server side alone (a killed worker's
+batch stays pending in the inbox stream and the next drain job claims it; worker/recovery.py rings
+for one), and the read models must equal a rebuild.
 """
 import json
 import random
 import threading
 import time
 
-from backend.write.command_queue import taken_key
+from backend.write.command_queue import FIELD, GROUP, INBOX
 from backend.read.projections import command_key
 from tests.faults.checks import Figures, exactly_once, rebuild_differences, report
 from tests.faults.clients import Client, accepted_by_author, command
@@ -51,49 +52,50 @@ def stream(client: Client, cmds: list, done: threading.Event):
 
 
 class KillLog:
-    """Kills, and how long each job a killed worker left behind took to be finished by others."""
+    """Kills, and how long the batch each killed worker held took to be finished by others."""
 
     def __init__(self, stack):
         self.stack, self.kills, self.abandoned, self.recovered = stack, 0, {}, {}
 
-    def running(self) -> dict[str, str]:
-        """job id -> RQ name of the worker running it (from RQ's started registry)."""
-        conn, q, out = self.stack.svc.rq_redis, self.stack.svc.queue, {}
-        for raw in conn.zrange(q.started_job_registry.key, 0, -1):
-            job_id, execution = raw.decode().split(":", 1)
-            worker = conn.hget(f"rq:execution:{job_id}:{execution}", "worker_name")
-            if worker:
-                out[job_id] = worker.decode()
-        return out
+    def holding(self) -> dict[str, int]:
+        """inbox consumer (worker process) -> entries it has read and not yet acknowledged."""
+        r = self.stack.r
+        if not r.exists(INBOX):
+            return {}
+        return {c["name"]: c["pending"] for c in r.xinfo_consumers(INBOX, GROUP) if c["pending"]}
+
+    def consumer_of(self, proc) -> str | None:
+        return next((c for c in self.holding() if f"-{proc.pid}-" in c), None)
 
     def kill_one(self, rnd: random.Random) -> None:
-        """SIGKILL a worker -- one that is running a job, when one is (the interesting case)."""
+        """SIGKILL a worker -- one that holds a batch, when one does (the interesting case)."""
         stack = self.stack
         end = time.monotonic() + 1.0
-        busy = set(self.running().values())
-        while not busy and time.monotonic() < end:  # catch a worker mid-job when there is one
+        busy = [w for w in stack.workers if self.consumer_of(w)]
+        while not busy and time.monotonic() < end:  # catch a worker mid-batch when there is one
             time.sleep(0.002)
-            busy = set(self.running().values())
-        victim = rnd.choice([w for w in stack.workers if w.rq_name in busy] or stack.workers)
+            busy = [w for w in stack.workers if self.consumer_of(w)]
+        victim = rnd.choice(busy or stack.workers)
+        consumer = self.consumer_of(victim)
         stack.kill_worker(victim)
         at = time.monotonic()
         self.kills += 1
-        for job_id, worker in self.running().items():
-            if worker == victim.rq_name:
-                self.abandoned[job_id] = (at, self.commands_of(job_id))
+        if consumer is not None:
+            self.abandoned[consumer] = (at, self.commands_of(consumer))
         stack.start_worker()
 
-    def commands_of(self, job_id: str) -> list[str]:
-        """The command ids a drain job had taken from the inbox when its worker died."""
-        taken = self.stack.r.lrange(taken_key(job_id), 0, -1)
-        return [json.loads(raw)["command_id"] for raw in taken]
+    def commands_of(self, consumer: str) -> list[str]:
+        """The command ids a dead consumer still holds (read, not acknowledged)."""
+        r = self.stack.r
+        ids = [p["message_id"] for p in r.xpending_range(INBOX, GROUP, "-", "+", 1000, consumer)]
+        return [json.loads(fields[FIELD])["command_id"]
+                for i in ids for _, fields in r.xrange(INBOX, i, i)]
 
     def poll(self) -> None:
-        conn = self.stack.svc.rq_redis
-        for job_id, (at, cids) in list(self.abandoned.items()):
-            if job_id not in self.recovered and not conn.exists(f"rq:job:{job_id}") \
-                    and all(conn.exists(command_key(c)) for c in cids):
-                self.recovered[job_id] = time.monotonic() - at
+        for consumer, (at, cids) in list(self.abandoned.items()):
+            if consumer not in self.recovered and all(
+                    self.stack.r.exists(command_key(c)) for c in cids):
+                self.recovered[consumer] = time.monotonic() - at
 
 
 def converge(stack, accepted, kills, timeout) -> bool:
@@ -176,9 +178,10 @@ def test_sigkilled_worker_leaves_no_process_behind(fault_stack):
 
 
 def test_dequeued_but_unstarted_job_and_held_projector_lock_recover_in_seconds(fault_stack):
-    """The two other places a SIGKILL can leave things: a job already moved to RQ's intermediate
-    list but not yet started (RQ would wait over a minute, and only at maintenance time), and the
-    projector lock held by the dead process (others wait for it to expire, LOCK_TTL_S)."""
+    """The two other places a SIGKILL can leave things: a drain job already dequeued by RQ but not
+    yet started (RQ would wait over a minute, and only at maintenance time; the Watchman sees the
+    command unread for STUCK_S and rings for a new one), and the projector lock held by the dead
+    process (others wait for it to expire, LOCK_TTL_S)."""
     from backend.read.projections import LOCK
     from backend.read.projector import LOCK_TTL_S
 

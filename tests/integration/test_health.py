@@ -69,24 +69,25 @@ def test_write_db_unreachable_is_503(redis_server, tmp_path):
 
 
 def test_a_failing_recovery_makes_health_degraded_but_still_200(app, client, services, monkeypatch):
-    """Recovery is never silent: break it on purpose (as an RQ release changing the internals it
+    """Recovery is never silent: break it on purpose (as a Redis or RQ release changing what it
     reads would) and /healthz says "degraded" once no pass succeeded for RECOVERY_STALE_S while a
     worker is alive -- still HTTP 200, this process can serve. A good pass makes it ok again."""
     import time as _time
 
     from backend.web import health
     from worker import recovery
-    watchman = recovery.Watchman(services.queue, "w-health", 30, engine=services.engine)
-    state = ({}, {}, {})
+    watchman = recovery.Watchman(services.queue, services.redis, "w-health", 30,
+                                 engine=services.engine)
+    state = ({}, {})
     assert watchman.one_pass(*state)
     report = client.get("/healthz").get_json()
     assert report["status"] == "ok" and report["recovery"]["ok"]
     assert report["recovery"]["error_code"] is None and report["recovery"]["last_pass_at"] > 0
     good_at = report["recovery"]["last_pass_at"]
 
-    def broken(queue, seen, now=None):
-        raise AttributeError("'Execution' object has no attribute 'key'")
-    monkeypatch.setattr(recovery, "recover", broken)
+    def broken(r, now):
+        raise AttributeError("'NoneType' object has no attribute 'get'")
+    monkeypatch.setattr(recovery, "unserved", broken)
     monkeypatch.setattr(health, "RECOVERY_STALE_S", 0.5)
     assert not watchman.one_pass(*state)
     _time.sleep(0.6)

@@ -7,6 +7,7 @@ import pytest
 
 from backend import demo
 from backend.read.projections import command_key
+from backend.write.command_queue import depth
 from tests.support import CommandClients, wait_for
 from worker import crowd as crowd_mod
 from worker.emitter import make_emitter
@@ -82,17 +83,17 @@ def test_the_crowd_acts_through_the_command_path_only_when_on(app, services, run
     services.config = dataclasses.replace(services.config, demo=True, crowd=False)
     crowd = crowd_mod.Crowd(services)
     crowd.step()
-    assert services.redis.llen("ripple-inbox") == 0  # crowd off (the test default)
+    assert depth(services.redis) == 0  # crowd off (the test default)
     demo.write_controls(services.redis, {"crowd": True}, "ada")
     for _ in range(6):
         crowd.step()
-    assert services.redis.llen("ripple-inbox") == 6  # in the same inbox as POST /api/commands
+    assert depth(services.redis) == 6  # in the same inbox as POST /api/commands
     run_worker()
     statuses = [services.redis.hget(k, "status") for k in services.redis.scan_iter(command_key("*"))]
     assert len(statuses) == 6 and set(statuses) <= {"succeeded", "failed"}
     services.config = dataclasses.replace(services.config, demo=False, crowd=True)
     crowd.step()
-    assert services.redis.llen("ripple-inbox") == 0  # never outside demo mode
+    assert depth(services.redis) == 0  # never outside demo mode
 
 
 @pytest.fixture(autouse=True)

@@ -176,7 +176,7 @@ def test_pause_and_resume_under_a_stream_of_500_commands(tmp_path):
         burst(100, "workers paused")
         paused = sent[-100:]
         assert {status(u, c) for u, c in paused[-10:]} == {"queued"}  # nothing taken
-        assert r.llen("ripple-inbox") > 0
+        assert r.xlen("ripple-inbox") > 0
         demo.write_controls(r, {"workers_paused": False, "projection_paused": True}, "test")
         wait_for(lambda: all(status(u, c) != "queued" for u, c in paused), timeout=60,
                  what="resumed workers drained the queue")

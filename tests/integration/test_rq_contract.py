@@ -1,12 +1,12 @@
 """Contract test: the RQ behaviours Ripple's command path relies on, pinned against a real Redis and
 real RQ workers, so an RQ upgrade that changes one fails here instead of in production.
 
-Public behaviour (retries with intervals, the failed registry, the job timeout, RQ's own
-abandoned-job cleanup, the JSON serializer, Worker.count) and the private structures
-worker/recovery.py still reads (the StartedJobRegistry's "job:execution" entries,
-Execution hashes, the ExecutionRegistry, the intermediate list, parse_composite_key) and
-worker/__main__.py still reads (Worker._shutdown_requested_date). The job functions are trivial
-(tests/rq_contract_jobs.py); each test names the Ripple module that depends on what it pins.
+All public behaviour: retries with intervals, the failed registry, the job timeout, RQ's own
+abandoned-job cleanup, the JSON serializer, Queue.count, Worker.count. Recovery reads no RQ
+internals any more (the inbox is a Redis stream: backend/write/command_queue.py); the one private
+attribute pinned is Worker._shutdown_requested_date, which worker/__main__.py reads to tell a stop
+request from a crash. The job functions are trivial (tests/rq_contract_jobs.py); each test names the
+Ripple module that depends on what it pins.
 """
 import json
 import signal
@@ -19,15 +19,13 @@ import pytest
 import redis
 from rq import Queue, Retry, SimpleWorker, Worker
 from rq.exceptions import NoSuchJobError, StopRequested
-from rq.executions import Execution, ExecutionRegistry
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 from rq.timeouts import BaseTimeoutException, JobTimeoutException
-from rq.utils import as_text, parse_composite_key
+from rq.utils import as_text
 
-from backend.write.command_queue import JOB_FUNC, KEEP_S, RETRY, enqueue_drain, stranded, taken_key
+from backend.write.command_queue import JOB_FUNC, KEEP_S, RETRY, enqueue_drain
 from tests.support import PYTHON, Proc, wait_for
-from worker import recovery
 from worker.transaction import PASS_THROUGH
 
 JOBS = "tests.rq_contract_jobs"
@@ -98,9 +96,9 @@ def assert_due_in(queue, job_id: str, interval: int, since: float) -> float:
 
 def test_drain_job_is_json_on_the_wire_with_ripples_retry_budget(conn, queue):
     """JSON serializer + Retry(max=6, interval=[1, 2, 4, 8, 16, 30]): relied on by
-    backend/write/command_queue.enqueue_drain (the web process enqueues, worker/__main__.py and
-    backend/web/api._job_live read the job with JSONSerializer) and the README's fault budget (a
-    write DB away for ~61 s is ridden out by retries). Each retry waits the next interval in order."""
+    backend/write/command_queue.enqueue_drain (the web process enqueues, worker/__main__.py reads
+    the job with JSONSerializer) and the README's fault budget (a write DB away for ~61 s is ridden
+    out by retries). Each retry waits the next interval in order."""
     job_id = enqueue_drain(queue, TIMEOUT_S)
     raw = conn.hgetall(f"rq:job:{job_id}")
     func, _instance, args, kwargs = json.loads(zlib.decompress(raw[b"data"]))  # JSON, not pickle
@@ -119,10 +117,10 @@ def test_drain_job_is_json_on_the_wire_with_ripples_retry_budget(conn, queue):
 
 
 def test_failed_job_is_retried_by_interval_under_its_id_then_lands_in_failed_registry(conn, queue):
-    """Retry with intervals, then FailedJobRegistry: relied on by backend/write/command_queue
-    (a retried drain job finds its batch in `ripple-inbox:taken:<job id>`, so every attempt must
-    run under the same job id; `stranded` reads the failed registry's zset for plain job ids) and
-    worker/recovery.inbox_unserved (a job waiting for its retry sits in the scheduled registry)."""
+    """Retry with intervals, then FailedJobRegistry: relied on by worker/drain.py (a drain job that
+    failed on a transient fault runs again after the interval; one failed for good is kept for
+    inspection, `rq info`) and worker/recovery.serve_inbox (Queue.count counts the jobs waiting to
+    start, not one waiting for its retry: those are in the scheduled registry)."""
     job = enqueue(queue, "fail", "notes", retry=Retry(max=2, interval=[1, 1]))
     for attempt, left in ((1, 1), (2, 0)):
         since = time.time()
@@ -139,13 +137,11 @@ def test_failed_job_is_retried_by_interval_under_its_id_then_lands_in_failed_reg
     job.refresh()
     assert job.get_status(refresh=False) == JobStatus.FAILED
     assert "contract: always fails" in job.latest_result().exc_string
-    assert [as_text(j) for j in conn.zrange(queue.failed_job_registry.key, 0, -1)] == [job.id]
+    assert queue.failed_job_registry.get_job_ids() == [job.id]
     expires = conn.zscore(queue.failed_job_registry.key, job.id)
     assert abs(expires - (time.time() + KEEP_S)) < 60  # kept for inspection for failure_ttl
     assert conn.ttl(job.key) > KEEP_S - 60
     assert not conn.zcard(queue.scheduled_job_registry.key) and queue.count == 0
-    conn.rpush(taken_key(job.id), "{}")  # the batch a failed drain job would still hold
-    assert stranded(queue) == [job.id]
 
 
 def test_job_timeout_reaches_the_job_as_a_pass_through_exception_and_fails_it(conn, queue):
@@ -167,100 +163,38 @@ def test_job_timeout_reaches_the_job_as_a_pass_through_exception_and_fails_it(co
     assert_due_in(queue, job.id, 60, since)
 
 
-def _started_entry(conn, queue) -> tuple[str, float]:
-    entries = conn.zrange(queue.started_job_registry.key, 0, -1, withscores=True)
-    assert len(entries) == 1, entries
-    return as_text(entries[0][0]), entries[0][1]
-
-
-def _run_and_kill(conn, queue, kill_worker, key="notes") -> tuple[Job, str, str, float]:
-    """A drain-like job started by a subprocess worker that is then SIGKILLed mid-job. Checks what
-    RQ records about a running job; returns (job, worker name, execution id, started-entry score)."""
+def _run_and_kill(conn, queue, kill_worker, key="notes") -> Job:
+    """A drain-like job started by a subprocess worker that is then SIGKILLed mid-job."""
     job = enqueue(queue, "block", key, "release")
-    name, proc = kill_worker()
+    _name, proc = kill_worker()
     wait_for(lambda: notes(conn, key), timeout=15, what="the job to start")
     assert Worker.count(connection=conn, queue=queue) == 1  # backend/read/system.py, seed.py
-    entry, score = _started_entry(conn, queue)
-    job_id, execution_id = parse_composite_key(entry)  # "job id:execution id"
-    assert job_id == job.id and execution_id
-    # the Execution hash: who runs it, since when (worker/recovery._abandoned_started)
-    info = conn.hmget(Execution(execution_id, job.id, conn).key, "worker_name", "created_at")
-    assert as_text(info[0]) == name
-    assert abs(float(info[1]) - time.time()) < 10
-    assert execution_id in [as_text(e) for e in
-                            conn.zrange(ExecutionRegistry(job_id=job.id, connection=conn).key, 0, -1)]
-    # RQ's own abandoned-job clock: the job timeout + 60 s from the start
-    assert abs(score - (time.time() + TIMEOUT_S + 60)) < 10
-    assert not conn.llen(queue.intermediate_queue_key)  # a one-queue worker drops it on start
+    assert queue.started_job_registry.get_job_ids() == [job.id]
     proc.stop(signal.SIGKILL)
     job.refresh()
     assert job.get_status(refresh=False) == JobStatus.STARTED  # nothing noticed the death
-    assert _started_entry(conn, queue)[0] == entry
-    return job, name, execution_id, score
+    return job
 
 
-def test_killed_workers_job_is_found_in_rq_internals_and_requeued_under_its_id(conn, queue,
-                                                                               kill_worker):
-    """Abandoned-job handling, fast path: worker/recovery.recover (the Watchman) finds a SIGKILLed
-    worker's job through the StartedJobRegistry's "job:execution" entries (parse_composite_key) and
-    the Execution hash's worker_name/created_at, drops the execution from the ExecutionRegistry,
-    and requeues the job under the same id with the public enqueue_job(at_front=True); the re-run
-    then finishes normally (result_ttl=0: the job is gone, as backend/web/api._job_live expects)."""
-    job, _name, execution_id, _score = _run_and_kill(conn, queue, kill_worker)
-    assert recovery.recover(queue, {}, now=time.time() + recovery.ALIVE_TTL_S + 1) == [job.id]
-    job.refresh()
-    assert job.get_status(refresh=False) == JobStatus.QUEUED
-    assert queue.job_ids == [job.id]
-    assert not conn.zcard(queue.started_job_registry.key)
-    assert execution_id not in [as_text(e) for e in conn.zrange(
-        ExecutionRegistry(job_id=job.id, connection=conn).key, 0, -1)]
-    conn.set("release", 1)
-    burst(queue)
-    assert notes(conn, "notes") == [(job.id, "started"), (job.id, "started"), (job.id, "released")]
-    with pytest.raises(NoSuchJobError):
-        Job.fetch(job.id, connection=conn, serializer=JSONSerializer)
-    assert not conn.zcard(queue.failed_job_registry.key)
-    assert not conn.zcard(queue.started_job_registry.key)
-
-
-def test_rq_cleanup_retries_a_killed_workers_job_once_its_started_entry_expires(conn, queue,
-                                                                                kill_worker):
-    """Abandoned-job handling, RQ's own fallback (the slow path worker/recovery.py's docstring
-    describes, and what is left when no Watchman runs): StartedJobRegistry.cleanup leaves the job
-    alone before its entry expires (job timeout + 60 s) and afterwards spends one of its retries on
-    it (scheduled by the retry interval), not straight to the failed registry."""
-    job, _name, _execution_id, score = _run_and_kill(conn, queue, kill_worker)
-    queue.started_job_registry.cleanup(timestamp=score - 1)
+def test_rq_cleanup_retries_a_killed_workers_job_only_after_its_timeout(conn, queue, kill_worker):
+    """Abandoned-job handling: RQ's StartedJobRegistry.cleanup leaves a SIGKILLed worker's job
+    alone until its job timeout + 60 s have passed, and afterwards spends one of its retries on it
+    (scheduled by the retry interval), not straight to the failed registry. Ripple relies on that
+    only for tidy registries: the dead run's commands stay pending in the inbox stream and the next
+    drain job claims them after CLAIM_IDLE_MS (worker/recovery.py rings for one), long before."""
+    job = _run_and_kill(conn, queue, kill_worker)
+    queue.started_job_registry.cleanup(timestamp=time.time() + TIMEOUT_S + 50)
     job.refresh()
     assert job.get_status(refresh=False) == JobStatus.STARTED
     since = time.time()
-    queue.started_job_registry.cleanup(timestamp=score + 1)
+    queue.started_job_registry.cleanup(timestamp=time.time() + TIMEOUT_S + 70)
     job.refresh()
     assert job.get_status(refresh=False) == JobStatus.SCHEDULED
     assert job.retries_left == 5
     assert_due_in(queue, job.id, RETRY.intervals[0], since)  # RETRY's first interval
-    assert not conn.zcard(queue.started_job_registry.key)
+    assert queue.started_job_registry.get_job_ids() == []
     assert not conn.zcard(queue.failed_job_registry.key)
-
-
-def test_dequeued_but_unstarted_job_waits_in_the_intermediate_list(conn, queue):
-    """RQ's dequeue moves a job id from the queue to `<queue key>:intermediate` (LMOVE) until a
-    worker starts it: worker/recovery.recover reads that list (queue.intermediate_queue_key) to
-    requeue a job whose worker died between dequeue and start after STUCK_S, not RQ's 1+ minute."""
-    job = enqueue(queue, "succeed", "notes")
-    assert queue.intermediate_queue_key == queue.key + ":intermediate"
-    taken = Queue.dequeue_any([queue], None, connection=conn, serializer=JSONSerializer)
-    assert taken is not None and taken[0].id == job.id
-    assert queue.count == 0
-    assert [as_text(j) for j in conn.lrange(queue.intermediate_queue_key, 0, -1)] == [job.id]
-    assert job.get_status() == JobStatus.QUEUED
-    seen, now = {}, time.time()
-    assert recovery.recover(queue, seen, now=now) == []  # first seen
-    assert recovery.recover(queue, seen, now=now + recovery.STUCK_S) == [job.id]
-    assert queue.job_ids == [job.id] and not conn.llen(queue.intermediate_queue_key)
-    burst(queue)
-    assert notes(conn, "notes") == [(job.id, "ran")]
-    assert not conn.llen(queue.intermediate_queue_key)
+    assert queue.count == 0  # not waiting to start: serve_inbox may ring a fresh drain job
 
 
 def test_stop_request_is_recorded_in_shutdown_requested_date(conn, queue):

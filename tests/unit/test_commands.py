@@ -134,13 +134,13 @@ def test_clean_body_names_the_field_it_checks():
 
 
 def test_a_client_cannot_set_the_queues_own_fields():
-    """"rescues" (backend/command_queue) is the server's count; a client sending it is ignored, so
+    """"crashes" (backend/command_queue) is the server's count; a client sending it is ignored, so
     nobody can get a command recorded "not_applied" without it ever running."""
     from worker.jobs import command_of
-    cmd = parse_command(env("create_post", body="hi") | {"rescues": 99, "author": "mallory"}, "alice")
+    cmd = parse_command(env("create_post", body="hi") | {"crashes": 99, "author": "mallory"}, "alice")
     assert cmd.envelope() == {"command_id": CID, "type": "create_post", "payload": {"body": "hi"},
                               "author": "alice"}
-    assert command_of(cmd.envelope() | {"rescues": 3}) == cmd
+    assert command_of(cmd.envelope() | {"crashes": 3}) == cmd
 
 
 # ---- the schema (backend/write/schemas.py) is the validator and the OpenAPI source ---------------
