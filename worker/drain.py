@@ -39,14 +39,16 @@ def drain_inbox(ctx) -> dict:
     r, queue, config = ctx.services.redis, ctx.services.queue, ctx.services.config
     r.delete(DOORBELL)  # from now on a new command rings for a new job: none waits unseen
     started = time.monotonic()
-    end, applied, batches, claim = started + DRAIN_S, 0, 0, True
+    end, applied, batches = started + DRAIN_S, 0, 0
     while True:
         if not _wait_for_turn(ctx.services, started + config.job_timeout_s / 2):
             if depth(r):  # paused (or slowed) past half the job's time: a fresh job takes over
                 ring(queue, r, config.job_timeout_s)
             return {"commands": applied, "batches": batches, "handed_over": True}
-        envelopes = take(r, ctx.consumer, config.command_batch, claim)
-        claim = False  # once per job: entries left idle by a dead or failed run
+        envelopes = take(r, ctx.consumer, config.command_batch)
+        if envelopes and envelopes[0].claimed:
+            log.warning("claimed %d commands left by a dead, failed or timed-out run",
+                        len(envelopes))
         if not envelopes:
             return {"commands": applied, "batches": batches}
         _, crash, again = apply_batch(envelopes, ctx)

@@ -1,7 +1,7 @@
 """The Watchman: every worker process's safety net for the command inbox, on public APIs only.
 
 Commands are never lost by a dying worker: they stay in the inbox stream's pending entries until
-acknowledged (backend/write/command_queue.py), and the first take of every drain job claims entries
+acknowledged (backend/write/command_queue.py), and every take of a drain job claims entries
 idle for CLAIM_IDLE_MS (XAUTOCLAIM). What can go missing is a *drain job* to do that: the worker
 died, the job failed for good (the write DB away beyond RQ's retries), or a web process died between
 ringing the doorbell and enqueuing. So, twice a second, each worker's Watchman

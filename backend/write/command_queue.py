@@ -115,13 +115,15 @@ def enqueue_drain(queue, job_timeout: int) -> str:
 
 
 class Taken(dict):
-    """An envelope as read from the inbox; `entry_id` is its stream entry's id."""
+    """An envelope as read from the inbox; `entry_id` is its stream entry's id, `claimed` whether
+    it was claimed from another run."""
     entry_id: str
+    claimed: bool = False
 
 
-def _taken(entry_id: str, fields: dict) -> Taken:
+def _taken(entry_id: str, fields: dict, claimed: bool) -> Taken:
     env = Taken(json.loads(fields[FIELD]))
-    env.entry_id = entry_id
+    env.entry_id, env.claimed = entry_id, claimed
     return env
 
 
@@ -135,21 +137,21 @@ def ensure_group(r) -> None:
             raise
 
 
-def take(r, consumer: str, batch: int, claim: bool = True) -> list[Taken]:
-    """The next batch for `consumer` (a worker process): with `claim`, entries some run left
-    pending for CLAIM_IDLE_MS (its worker died, its job failed or timed out) first; else up to
-    `batch` new ones. [] when there are none."""
+def take(r, consumer: str, batch: int) -> list[Taken]:
+    """The next batch for `consumer` (a worker process): entries some run left pending for
+    CLAIM_IDLE_MS (its worker died, its job failed or timed out) first, else up to `batch` new
+    ones; [] when there are none."""
     try:
-        got = r.xautoclaim(INBOX, GROUP, consumer, CLAIM_IDLE_MS, "0-0", count=batch)[1] \
-            if claim else []
+        got = r.xautoclaim(INBOX, GROUP, consumer, CLAIM_IDLE_MS, "0-0", count=batch)[1]
+        claimed = bool(got)
         got = got or [e for _, entries in r.xreadgroup(
             GROUP, consumer, {INBOX: ">"}, count=batch) for e in entries]
     except ResponseError as err:
         if "NOGROUP" not in str(err):
             raise
         ensure_group(r)
-        return take(r, consumer, batch, claim)
-    return [_taken(entry_id, fields) for entry_id, fields in got if fields]
+        return take(r, consumer, batch)
+    return [_taken(entry_id, fields, claimed) for entry_id, fields in got if fields]
 
 
 def done(r, envelopes: list[Taken]) -> None:

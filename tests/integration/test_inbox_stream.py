@@ -66,7 +66,7 @@ def test_a_starved_run_and_its_claimer_both_finishing_remove_the_batch_once(serv
     claimed = take(r, "fast", 3)
     assert ids(claimed) == ids(slow)
     done(r, claimed)
-    rest = take(r, "fast", 3, claim=False)
+    rest = take(r, "fast", 3)
     done(r, slow)  # the starved run finishes too: its entries are gone already, the rest stays
     assert ids(rest) == ids(envs[3:]) and depth(r) == 3 and pending(r) == 3
     done(r, rest)
