@@ -53,7 +53,8 @@ export function eventsPage(main, data) {
     hidden: data.next === null });
   main.append(h("h1", { text: "Event log" }),
     h("p", { class: "note", text: "Every change in Ripple is an event in this append-only log; the "
-      + "pages are projections of it. Deleted posts keep no body here, and likes show as counts." }),
+      + "pages are projections of it. New events arrive at the top as they happen. Deleted posts "
+      + "keep no body here, and likes show as counts." }),
     form, list, more);
   let next = data.next;
   const base = Object.fromEntries(Object.entries({ type: filters.type, handle: filters.handle })

@@ -11,6 +11,7 @@ import { postJSON } from "./api.js";
 import { h, setText, show } from "./dom.js";
 
 const num = (n) => Math.round(n || 0).toLocaleString("en");
+const duration = (s) => (s < 1 ? `${Math.max(1, Math.round(s * 1000))} ms` : `${s.toFixed(1)} s`);
 
 export function rebuildPanel({ guest }) {
   const button = h("button", { type: "button", id: "rebuild-button", class: "rebuild-button",
@@ -56,10 +57,10 @@ export function rebuildPanel({ guest }) {
     }
     if (running) {
       setText(figures, `${num(s.done)} of ${num(s.total)} events · ${num(s.rate)} events/s · `
-        + `about ${(s.eta_s || 0).toFixed(1)} s left`);
+        + `about ${duration(s.eta_s || 0)} left`);
       setText(status, "Rebuilding: the current read models keep serving meanwhile.");
     } else if (s.state === "done") {
-      const took = s.finished_at && s.started_at ? ` in ${(s.finished_at - s.started_at).toFixed(1)} s` : "";
+      const took = s.finished_at && s.started_at ? ` in ${duration(s.finished_at - s.started_at)}` : "";
       setText(figures, `${num(s.done)} events replayed${took} · ${num(s.rate)} events/s`);
       setText(status, `Done: switched to the new read models at event #${s.seq ?? s.done}`
         + (s.finished_at ? ` (${new Date(s.finished_at * 1000).toLocaleTimeString()}).` : "."));
