@@ -1,6 +1,7 @@
 """/events is live (Chromium, a real server and worker, demo mode off): another member's events
 arrive at the top without a reload, pushed over Socket.IO (room `log`), filtered like the page; with
 the socket down the page polls. And without demo mode the inspector has no rebuild button."""
+import time
 import uuid
 
 from playwright.sync_api import expect
@@ -11,10 +12,18 @@ from tests.e2e.ui_states import command, settled
 LONG = 20000
 
 
+def until(page, js, timeout_s=20):
+    """Poll a page expression from the test (the app's CSP forbids wait_for_function's eval)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(js):
+        assert time.monotonic() < deadline, js
+        page.wait_for_timeout(100)
+
+
 def live_log(page, path="/events"):
     page.goto(path)
     expect(page.locator("#connection")).to_have_text("live", timeout=LONG)
-    page.wait_for_function("window.ripple.log && window.ripple.log.live")
+    until(page, "!!(window.ripple.log && window.ripple.log.live)")
     return page
 
 
@@ -47,7 +56,7 @@ def test_live_arrivals_keep_the_pages_filters(user_page, stack):
 def test_with_the_socket_down_the_page_polls(user_page, stack):
     reader = live_log(user_page())
     reader.evaluate("ripple.store.socket.disconnect()")
-    reader.wait_for_function("!ripple.log.live")
+    until(reader, "!ripple.log.live")
     author = signup(stack.base)
     settled(author, stack.base, command(author, stack.base, "create_post", body="while down"))
     expect(reader.locator("#events li.event").first).to_contain_text(f"@{author.handle} posted",
