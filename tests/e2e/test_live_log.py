@@ -71,3 +71,16 @@ def test_without_demo_mode_there_is_no_rebuild_button(user_page):
     expect(page.locator("#rebuild-button")).to_have_count(0)
     resp = page.context.request.post("/api/demo/rebuild", data={})
     assert resp.status == 404 and resp.json()["error"]["code"] == "demo_off"
+
+
+def test_a_logged_out_visitor_sees_the_log_live_too(browser, stack, worker_running):
+    context = browser.new_context(base_url=stack.base)
+    try:
+        visitor = live_log(context.new_page())
+        author = signup(stack.base)
+        settled(author, stack.base, command(author, stack.base, "follow_user",
+                                            handle=signup(stack.base).handle))
+        expect(visitor.locator("#events li.event").first).to_contain_text(
+            f"@{author.handle} followed", timeout=LONG)
+    finally:
+        context.close()
