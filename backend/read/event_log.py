@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from backend.read import audit_index
 from backend.read.audit_index import LIKE_TYPES, post_of
-from backend.read.replay import log_head
 from backend.write.models import Event
 
 COLUMNS = (Event.seq, Event.type, Event.data, Event.command_id, Event.author, Event.created_at)
@@ -83,9 +82,15 @@ def list_events(session_factory, r, viewer: str | None, limit: int = 50, before:
                 after: int | None = None, kind: str | None = None, handle: str | None = None,
                 post_id: int | None = None, store_id: str | None = None) -> dict:
     """A page of the log: newest first (oldest first with `after`; both `after` and `before`: the
-    events between them, oldest first), `next` = the cursor."""
-    audit_index.catch_up(r, session_factory, store_id)
-    query = select(*COLUMNS)
+    events between them, oldest first), `next` = the cursor.
+
+    One answer is one cut of the log: the events up to where the privacy index has caught up
+    (`head`), no further. So the index knows every deletion among them (a deletion committed a
+    moment later is not shown beside the body it hides), and `head` is a safe cursor for `after=`
+    (events commit in seq order: every event up to it is in the answer or filtered out, none is
+    skipped by a live page that follows the log)."""
+    head = audit_index.catch_up(r, session_factory, store_id)
+    query = select(*COLUMNS).where(Event.seq <= head)
     if post_id is not None:
         query = query.where(Event.seq.in_(audit_index.post_seqs(r, post_id) or [-1]))
     if kind:
@@ -107,4 +112,4 @@ def list_events(session_factory, r, viewer: str | None, limit: int = 50, before:
     for ev in shown:
         ev["summary"] = summary(ev)
     nxt = events[-1]["seq"] if len(rows) > limit and events else None
-    return {"events": shown, "next": nxt, "head": log_head(session_factory)}
+    return {"events": shown, "next": nxt, "head": head}

@@ -95,6 +95,12 @@ class EventsAppended(BaseModel):
     events: list[TailEvent]
 
 
+class LogHeadMoved(BaseModel):
+    """Only where the log now ends: the /events page fetches GET /api/events?after=<its newest>
+    (with its filters), so every event it shows passed the log's privacy rules for its viewer."""
+    head: int = Field(description="The seq of the last event in the log")
+
+
 # event name -> (payload model, who hears it)
 MESSAGES = {
     "post_created": (PostCreated, "timeline, profile:<author>, the author's and their followers' "
@@ -112,5 +118,7 @@ MESSAGES = {
                                     "(before projection)"),
     "system": (SystemInfo, "the inspector room (members who opened it), at most 4 a second"),
     "events_appended": (EventsAppended, "the inspector room, in batches"),
+    "log_head": (LogHeadMoved, "the log room (the /events pages, anyone), when the log grew, at "
+                               "most 4 a second"),
     "demo": (DemoState, "every tab, when the demo controls change or revert (demo mode)"),
 }

@@ -144,7 +144,15 @@ class MemberHistoryPage(BaseModel):
 
 
 class RebuildStatus(BaseModel):
+    """The last live rebuild (GET /api/rebuild; `rebuild` in the inspector's `system` report)."""
     state: str = Field(description="idle, running, done or failed")
+    done: int | None = Field(None, description="Events replayed so far")
+    total: int | None = Field(None, description="Events to replay (grows if commands flow)")
+    rate: float | None = Field(None, description="Events per second so far")
+    eta_s: float | None = Field(None, description="Seconds left at that rate")
+    started_at: float | None = None
+    finished_at: float | None = None
+    seq: int | None = Field(None, description="When done: the checkpoint the new set took over at")
     model_config = {"extra": "allow"}
 
 
@@ -166,3 +174,5 @@ class SystemInfo(BaseModel):
     lag_events: int
     lag_ms: float = Field(description="Age of the oldest event not yet projected; 0 when caught up")
     demo: DemoState | None = Field(description="null when demo mode is off")
+    rebuild: RebuildStatus = Field(description="The last live rebuild's progress (pushed with the "
+                                   "report while it runs)")

@@ -13,6 +13,7 @@ from rq import Worker
 from sqlalchemy import select
 
 from backend import demo
+from backend.read import rebuild
 from backend.write import command_queue
 from backend.write.models import Event, LogHead
 
@@ -71,7 +72,7 @@ def system_report(svc, workers_count=None, now: float | None = None) -> dict:
         workers_count = Worker.count(connection=svc.rq_redis, queue=svc.queue)
     return {"queue_depth": command_queue.depth(r), "workers": workers_count, "log_head": head,
             "checkpoint": checkpoint, "lag_events": lag, "lag_ms": lag_ms,
-            "demo": demo_state(r, config)}
+            "demo": demo_state(r, config), "rebuild": rebuild.status(r)}
 
 
 def _post_ref(data: dict) -> str:

@@ -7,6 +7,7 @@ from backend.read import event_log, history, rebuild
 from backend.read.projections import PROJECTIONS
 from backend.web import pages
 from backend.web.http import ApiError, current_user, login_required, query_args, services
+from backend.web.login import is_guest
 from backend.web.schemas import EventsQuery, MemberHistoryQuery, PostHistoryQuery
 from backend.write.commands import HANDLE_RE
 
@@ -67,11 +68,15 @@ def member_history(handle):
 @bp.post("/api/demo/rebuild")
 @login_required
 def start_rebuild():
-    """Demo mode: rebuild the read models live (blue/green), in the background; poll the progress
-    at GET /api/rebuild."""
+    """Demo mode: rebuild the read models live (blue/green), in the background; its progress is
+    GET /api/rebuild and the `rebuild` field of the inspector's `system` report. Guests may watch
+    but not start it (like every demo control)."""
     svc = services()
     if not svc.config.demo:
         raise ApiError(404, "demo_off", "Demo mode is off.")
+    if is_guest():
+        raise ApiError(403, "guest_forbidden", "Guests may watch the inspector but not use the "
+                       "demo controls: sign up to use them.")
     if not svc.redis.set(rebuild.RUNNING, current_user(), nx=True, ex=600):
         raise ApiError(409, "rebuild_running", "A rebuild is already running.")
     svc.redis.hset(rebuild.PROGRESS, mapping={"state": "running", "done": 0})

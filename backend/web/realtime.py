@@ -2,7 +2,8 @@
 
 Emitting happens in the worker (through the Redis message queue); the web process only routes.
 - A logged-in member's socket joins `user:<handle>`; a logged-out viewer's joins nothing private.
-- Either may `watch` public rooms only: `timeline`, `profile:<handle>`, `post:<id>`.
+- Either may `watch` public rooms only: `timeline`, `profile:<handle>`, `post:<id>`, `log` (the
+  /events page: it hears only the log head, `log_head`, and fetches what it may see over HTTP).
 - A cookie naming no live session (logged out, revoked, forged) is refused, never made anonymous.
 - Sockets are capped per session, per member and (logged out) per IP, per web process.
 - Bad input gets an `error` event (and a failed ack); the log gets at most one line a second.
@@ -18,9 +19,10 @@ from backend.web.login import current_session_id, current_user, session_invalid
 from backend.web.origin import socket_origin_ok
 from backend.write.sessions import LIFETIME_S, sockets_key
 
-VIEW_ROOM = re.compile(r"inspector|timeline|profile:[a-z0-9_]{3,20}|post:[1-9]\d{0,14}")
+VIEW_ROOM = re.compile(r"inspector|log|timeline|profile:[a-z0-9_]{3,20}|post:[1-9]\d{0,14}")
 MEMBER_ROOMS = {"inspector"}  # rooms a logged-out socket may not join
 INSPECTOR_WATCHED = "ripple-inspector:watched"  # worker/inspector_feed.py reads it
+LOG_WATCHED = "ripple-log:watched"  # the same for the `log` room (its `log_head` messages)
 MAX_ROOMS = 5
 log = logging.getLogger("ripple.realtime")
 
@@ -133,7 +135,7 @@ def register_handlers(socketio: SocketIO, config) -> None:
         if not isinstance(rooms, list) or len(rooms) > MAX_ROOMS or not all(
                 isinstance(r, str) and VIEW_ROOM.fullmatch(r) for r in rooms):
             return _bad("invalid_rooms", f"Send {{\"rooms\": [...]}}: up to {MAX_ROOMS} of "
-                        "timeline, profile:<handle>, post:<id>, inspector.", bad_log)
+                        "timeline, profile:<handle>, post:<id>, log, inspector.", bad_log)
         if MEMBER_ROOMS & set(rooms) and not current_user():
             return _bad("not_logged_in", "Log in to watch the inspector.", bad_log)
         current = views.setdefault(request.sid, set())
@@ -142,8 +144,10 @@ def register_handlers(socketio: SocketIO, config) -> None:
         for room in set(rooms) - current:
             join_room(room)
         views[request.sid] = set(rooms)
-        if "inspector" in rooms:  # the worker's inspector feed works only while someone watches
-            current_app.extensions["ripple"].redis.set(INSPECTOR_WATCHED, "1", ex=60)
+        # the worker's feed works only while someone watches (a tab re-watches every 30 s)
+        for room, key in (("inspector", INSPECTOR_WATCHED), ("log", LOG_WATCHED)):
+            if room in rooms:
+                current_app.extensions["ripple"].redis.set(key, "1", ex=60)
         return {"ok": True}
 
     @socketio.on("disconnect")

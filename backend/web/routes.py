@@ -96,7 +96,8 @@ ROUTES = {
     "/api/demo/rebuild": {"post": Op(
         "Demo mode: rebuild the read models live (blue/green), in the background", 202,
         "RebuildStatus", auth=True, demo_only=True,
-        errors=_merge(AUTH, {404: ["demo_off"], 409: ["rebuild_running"]}))},
+        errors=_merge(AUTH, {403: ["guest_forbidden"], 404: ["demo_off"],
+                                   409: ["rebuild_running"]}))},
     "/api/rebuild": {"get": Op("The last rebuild's progress", answer="RebuildStatus")},
     "/api/system": {"get": Op("The pipeline's live figures (the inspector)", answer="SystemInfo",
                               errors=AUTH, auth=True)},

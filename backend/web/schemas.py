@@ -100,7 +100,8 @@ class Health(BaseModel):
 
 
 Room = Annotated[str, Field(pattern=ROOM_PATTERN,
-                            description="timeline, profile:<handle>, post:<id>, or (members only) inspector")]
+                            description="timeline, profile:<handle>, post:<id>, log, or (members only) "
+                                        "inspector")]
 
 
 class WatchRequest(BaseModel):

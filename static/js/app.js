@@ -12,7 +12,7 @@ import { authForm, commentsSection, composer, pageHeading, profileHeader, refres
 import { emptyFeed, followList, refreshPeople } from "./people.js";
 import { newPostsPill } from "./pill.js";
 import { startShell } from "./shell.js";
-import { PAGE_API, connectSocket } from "./socket.js";
+import { PAGE_API, connectSocket, rewatch } from "./socket.js";
 import { Store } from "./store.js";
 import { eventsPage, postHistoryPage, userHistoryPage } from "./history.js";
 import { isPast, timeTravelBar } from "./timetravel.js";
@@ -60,7 +60,11 @@ if (AUTH_PAGES[initial.page]) {
   store.changed();
   goLive(shell);
 } else if (initial.page === "events") {
-  eventsPage(main, initial.data);
+  const shell = startShell(store, main);
+  const log = eventsPage(main, initial.data);
+  window.ripple.log = log.state;
+  goLive(shell, log);
+  setInterval(() => rewatch(store), 30_000); // the worker feeds the `log` room while watched (60 s)
 } else if (initial.page === "post_history") {
   postHistoryPage(main, initial.data);
 } else if (initial.page === "user_history") {
@@ -130,10 +134,12 @@ function startFeedPage() {
   goLive(shell);
 }
 
-function goLive(shell) {
+function goLive(shell, log = null) {
   if (store.past) return; // a page that shows the past does not change
-  // Logged out too: Explore, profiles and post pages go live (the socket may watch public rooms).
-  socket = connectSocket(store, commands, (up) => shell.connection(up), inspector);
+  // Logged out too: Explore, profiles, post pages and the log go live (public rooms only).
+  socket = connectSocket(store, commands, (up) => { shell.connection(up); log?.connection(up); },
+                         inspector);
+  if (log) socket.on("log_head", (m) => log.onHead(m.head));
   if (!store.me) return;
   commands.resendAll();
   commands.startWatchdog();

@@ -2,10 +2,10 @@
 // a member's history. Everything from the data goes in as text (never HTML).
 import { getJSON } from "./api.js";
 import { h, setText, show } from "./dom.js";
+import { followLog } from "./live_log.js";
 
 const TYPES = ["user_registered", "post_created", "post_edited", "post_deleted", "comment_created",
   "post_liked", "post_unliked", "user_followed", "user_unfollowed"];
-const POLL_MS = 2000;
 
 const when = (at) => new Date(at * 1000).toLocaleString();
 
@@ -37,7 +37,8 @@ function query(params) {
   return q.toString();
 }
 
-/** /events: filter form, newest first, new events arrive at the top. */
+/** /events: filter form, newest first, new events arrive at the top (live_log.js); returns the
+ * follower, which app.js connects to the socket. */
 export function eventsPage(main, data) {
   const filters = data.filters || {};
   const type = h("select", { id: "filter-type", name: "type", "aria-label": "Event type" },
@@ -52,11 +53,12 @@ export function eventsPage(main, data) {
     hidden: data.next === null });
   main.append(h("h1", { text: "Event log" }),
     h("p", { class: "note", text: "Every change in Ripple is an event in this append-only log; the "
-      + "pages are projections of it. Deleted posts keep no body here, and likes show as counts." }),
+      + "pages are projections of it. New events arrive at the top as they happen. Deleted posts "
+      + "keep no body here, and likes show as counts." }),
     form, list, more);
-  let head = data.head;
   let next = data.next;
-  const base = { type: filters.type, handle: filters.handle };
+  const base = Object.fromEntries(Object.entries({ type: filters.type, handle: filters.handle })
+    .filter(([, v]) => v));
   more.addEventListener("click", async () => {
     const res = await getJSON(`/api/events?${query({ ...base, before: next })}`);
     if (!res.ok) return;
@@ -64,12 +66,13 @@ export function eventsPage(main, data) {
     next = res.data.next;
     show(more, next !== null);
   });
-  setInterval(async () => {
-    const res = await getJSON(`/api/events?${query({ ...base, after: head, limit: 200 })}`);
-    if (!res.ok) return;
-    for (const ev of res.data.events) list.prepend(eventItem(ev));
-    head = Math.max(head, res.data.head);
-  }, POLL_MS);
+  return followLog({ head: data.head, params: base, arrive(events) {
+    for (const ev of events) {
+      const item = eventItem(ev);
+      item.classList.add("arrived"); // a brief highlight (CSS): it came while you watched
+      list.prepend(item);
+    }
+  } });
 }
 
 function diffView(pieces) {

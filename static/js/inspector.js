@@ -5,6 +5,7 @@ import { getJSON } from "./api.js";
 import { demoControls, updateBanner } from "./demo_controls.js";
 import { h, setText, show } from "./dom.js";
 import { flowPicture, showFigures } from "./flow.js";
+import { rebuildPanel } from "./rebuild.js";
 import { rewatch } from "./socket.js";
 import { waterfall } from "./stages.js";
 
@@ -20,12 +21,13 @@ export class Inspector {
     this.commands = h("ol", { class: "insp-commands", id: "insp-commands" });
     this.tail = h("ol", { class: "insp-events", id: "insp-events" });
     this.controls = demo ? demoControls({ guest, onState: (s) => this.onDemo(s) }) : null;
+    this.rebuild = demo ? rebuildPanel({ guest }) : null; // demo controls exist only in demo mode
     this.panel = h("aside", { id: "inspector", class: "inspector", hidden: true, "aria-label": "Inspector" },
       h("div", { class: "insp-head" }, h("h2", { text: "Inspector" }),
         h("button", { type: "button", class: "link insp-close", text: "Close", "aria-label": "Close the inspector" })),
       h("p", { class: "note", text: "What happens between “sending…” and “visible to everyone”: "
         + "commands travel the write path, pages read the read models." }),
-      h("h3", { text: "The pipeline" }), this.flow, this.versions, this.controls,
+      h("h3", { text: "The pipeline" }), this.flow, this.versions, this.controls, this.rebuild,
       h("h3", { text: "This tab's commands" }), this.commands,
       h("h3", { text: "Events as they are appended" }), this.tail);
     document.body.append(this.panel);
@@ -76,6 +78,7 @@ export class Inspector {
     showFigures(this.flow, sys);
     this.renderVersions();
     this.onDemo(sys.demo);
+    this.rebuild?.update(sys.rebuild);
   }
 
   onDemo(state) {

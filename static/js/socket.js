@@ -94,6 +94,7 @@ function pageRooms(store) {
   if (store.page === "explore") return ["timeline"];
   if (store.page === "profile") return [`profile:${store.data.user.handle}`];
   if (store.page === "post" && store.data.post) return [`post:${store.data.post.id}`];
+  if (store.page === "events") return ["log"]; // only the log head: the page fetches the events
   return []; // home: the feed arrives through this user's own room
 }
 

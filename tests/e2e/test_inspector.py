@@ -193,3 +193,44 @@ def test_a_closed_inspector_gets_no_inspector_traffic(two_users):
     post(author, f"loud {uuid.uuid4().hex[:6]}")
     expect(reader.locator("#insp-events li")).not_to_have_count(0, timeout=LONG)
     assert any('"events_appended"' in f for f in frames)
+
+
+STATUS_SEEN = """() => { window.__rebuildSeen = [];
+  new MutationObserver(() => window.__rebuildSeen.push(
+    document.getElementById("rebuild-status").textContent))
+    .observe(document.getElementById("rebuild-status"), { childList: true, characterData: true,
+                                                          subtree: true }); }"""
+
+
+def test_rebuild_read_models_shows_live_progress_and_commands_keep_confirming(two_users):
+    """Demo mode: "Rebuild read models" starts the blue/green rebuild; its progress and the switch
+    are shown live, pushed to every open inspector; a post made meanwhile still confirms."""
+    clicker, watcher = two_users
+    for page in two_users:
+        open_inspector(page)
+        page.evaluate(STATUS_SEEN)
+    button = clicker.get_by_role("button", name="Rebuild read models")
+    expect(button).to_be_visible()
+    assert button.bounding_box()["height"] >= 44
+    with clicker.expect_response("**/api/demo/rebuild") as resp:
+        button.click()
+    assert resp.value.status == 202, resp.value.text()
+    body = f"during the rebuild {uuid.uuid4().hex[:6]}"
+    item = post(clicker, body)
+    for page in two_users:  # pushed to every tab with the inspector open, not only the clicker
+        expect(page.locator("#rebuild-status")).to_contain_text(
+            re.compile(r"^Done: switched to the new read models at event #\d+"), timeout=LONG)
+        expect(page.locator("#rebuild-figures")).to_have_text(
+            re.compile(r"^[\d,]+ events replayed in [\d.]+ m?s · [\d,]+ events/s$"))
+        bar = page.locator("#rebuild-progress")
+        assert bar.evaluate("b => b.value === b.max && b.max > 1")
+        expect(page.get_by_label("Rebuild progress")).to_be_visible()
+    seen = clicker.evaluate("window.__rebuildSeen")
+    assert seen[0].startswith("Rebuilding: the current read models keep serving"), seen
+    expect(button).to_be_enabled()
+    expect(item.locator(".status")).to_have_text(re.compile(r"^visible to everyone · \d+ ms$"),
+                                                 timeout=LONG)
+    expect(watcher.locator("li.post", has_text=body)).to_be_visible(timeout=LONG)
+    after = post(watcher, f"after the rebuild {uuid.uuid4().hex[:6]}")  # the new set serves
+    expect(after.locator(".status")).to_have_text(re.compile(r"^visible to everyone"), timeout=LONG)
+    expect(clicker.locator("li.post", has_text="after the rebuild")).to_be_visible(timeout=LONG)

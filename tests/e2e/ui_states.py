@@ -261,6 +261,17 @@ def event_log(ui):
     return page
 
 
+def event_log_live(ui):
+    """/events, live: another member's post arrives at the top while the page is open (pushed)."""
+    page = live(ui.page(), "/events")
+    author = signup(ui.stack.base)
+    settled(author, ui.stack.base, command(author, ui.stack.base, "create_post",
+                                           body="Arriving while you watch."))
+    expect(page.locator("#events li.event.arrived").first).to_contain_text(f"@{author.handle}",
+                                                                         timeout=LONG)
+    return page
+
+
 def time_travel(ui):
     """Explore as of a few events ago: the banner, the scrubber, a newer-events count."""
     page = ui.page()
@@ -315,8 +326,23 @@ def inspector_demo(ui):
     return page
 
 
+@demo_mode
+def inspector_rebuild(ui):
+    """Demo mode: the inspector after "Rebuild read models": progress, then done with the switch."""
+    page = live(ui.page(), "/explore")
+    page.click("#inspector-toggle")
+    expect(page.locator('#inspector [data-fig="workers"]')).to_contain_text("alive", timeout=LONG)
+    page.locator("#rebuild").scroll_into_view_if_needed()
+    with page.expect_response("**/api/demo/rebuild") as resp:
+        page.click("#rebuild-button")
+    assert resp.value.status in (202, 409), resp.value.text()  # 409: one ran already (no matter)
+    expect(page.locator("#rebuild-status")).to_contain_text("Done: switched", timeout=LONG)
+    return page
+
+
 STATES = {f.__name__: f for f in (
     logged_out, signup_page, login_page, empty_home, home_with_posts, explore, profile_own,
     profile_other, post_page, followers_list, not_found, pending_item, rejected_item, offline,
     delete_dialog, deleting_item, shortcuts_overlay, inspector_open, post_history, member_history,
-    event_log, time_travel, time_travel_tombstone, time_travel_scrubber, inspector_demo)}
+    event_log, event_log_live, time_travel, time_travel_tombstone, time_travel_scrubber,
+    inspector_demo, inspector_rebuild)}

@@ -47,7 +47,8 @@ def test_demo_sets_controls_and_returns_the_demo_object(demo_app, services):
     assert body["set_by"] == "alice" and body["until"] > time.time() + 100
     system = c.get("/api/system").get_json()
     assert set(system) == {"queue_depth", "workers", "log_head", "checkpoint", "lag_events",
-                           "lag_ms", "demo"}
+                           "lag_ms", "demo", "rebuild"}
+    assert system["rebuild"] == {"state": "idle"}  # no rebuild ran
     assert system["demo"]["worker_delay_ms"] == 1500
     page = c.get("/explore").get_data(as_text=True)
     assert "demo-banner" in page and "@alice" in page  # every page says so, and who

@@ -11,7 +11,7 @@ from backend.write.command_queue import depth
 from tests.support import CommandClients, wait_for
 from worker import crowd as crowd_mod
 from worker.emitter import make_emitter
-from worker.inspector_feed import WATCHED, InspectorFeed
+from worker.inspector_feed import LOG_WATCHED, WATCHED, InspectorFeed
 from worker.singleton import Singleton
 
 
@@ -59,6 +59,34 @@ def test_feed_emits_system_on_change_and_events_in_batches_to_the_inspector_room
     assert [e["type"] for e in events] == ["post_created", "user_followed"]
     assert all(set(e) == {"seq", "type", "at", "author", "command_id", "summary"} for e in events)
     assert "hello" not in repr(events)
+
+
+def test_the_log_room_hears_only_where_the_log_ends_when_it_grew(app, services, run_worker):
+    """The /events pages: `log_head {"head"}` to the `log` room, only while someone watches it,
+    once per change (never a body: the page fetches what it may see through GET /api/events)."""
+    users = CommandClients(app, run_worker, "ann", "bob")
+    bus = Published(services)
+    feed = InspectorFeed(services, make_emitter(services.config.redis_url,
+                                                services.config.socketio_channel))
+    feed.start_from_head()
+    feed.step()
+    assert bus.drain() == []  # nobody on /events: nothing
+    services.redis.set(LOG_WATCHED, "1", ex=60)  # what the web side does when a tab watches `log`
+    feed.step()
+    assert bus.drain() == [("log_head", {"head": 2}, "log")]  # the two sign-ups
+    feed.step()
+    assert bus.drain() == []  # the log did not grow
+    users.do(("ann", "create_post", {"body": "secret soon deleted"}),
+             ("bob", "follow_user", {"handle": "ann"}))
+    bus.drain()  # the commands' own messages
+    feed.step()
+    feed.step()
+    assert bus.drain() == [("log_head", {"head": 4}, "log")]  # once, and no inspector traffic
+    services.redis.delete(LOG_WATCHED)
+    users.do(("ann", "create_post", {"body": "unwatched"}))
+    bus.drain()
+    feed.step()
+    assert bus.drain() == []
 
 
 def test_one_holder_per_instance_and_a_takeover_when_it_dies(services):

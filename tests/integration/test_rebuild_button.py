@@ -33,3 +33,15 @@ def test_refused_without_demo_mode_or_a_session(client, app, run_worker):
     member = CommandClients(app, run_worker, "ann").clients["ann"]
     resp = member.post("/api/demo/rebuild")
     assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "demo_off"
+
+
+def test_a_guest_may_watch_but_not_start_a_rebuild(services):
+    """Guests may open the inspector but not use its demo controls (issue 13): the rebuild is one."""
+    services.config = dataclasses.replace(services.config, demo=True)
+    app = create_app(services.config)
+    app.extensions["ripple"] = services
+    guest = app.test_client()
+    assert guest.post("/api/guest", json={}).status_code == 201
+    resp = guest.post("/api/demo/rebuild")
+    assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "guest_forbidden"
+    assert guest.get("/api/rebuild").get_json() == {"state": "idle"}  # nothing was started

@@ -142,3 +142,25 @@ def test_logged_out_visitors_watch_public_rooms_only_and_go_live(stack):
         assert failed["command_id"] not in str(created)  # the author's own outcomes stay private
     finally:
         close(visitor)
+
+
+def test_a_visitor_on_the_log_hears_only_where_it_ends_never_a_body(stack):
+    """/events goes live for anyone through the `log` room: the message is the log head alone; the
+    page fetches GET /api/events, whose privacy rules apply to its viewer."""
+    author = http_user(stack.base)
+    visitor = connect(stack.base, None, origin=stack.base, transport="websocket")
+    heard = []
+    visitor.on("*", lambda event, data=None: heard.append((event, data)))
+    try:
+        assert visitor.call("watch", {"rooms": ["log"]}, timeout=10) == {"ok": True}
+        body = f"only over HTTP {uuid.uuid4()}"
+        cmd = submit(author, stack.base, command("create_post", body=body))
+        wait_for(lambda: author.get(f"{stack.base}/api/commands/{cmd['command_id']}",
+                                    timeout=5).json().get("status") == "succeeded", timeout=30,
+                 what="the post")
+        head = author.get(f"{stack.base}/api/events?limit=1", timeout=5).json()["head"]
+        wait_for(lambda: ("log_head", {"head": head}) in heard, timeout=15, what="the log head")
+        assert {event for event, _ in heard} == {"log_head"}
+        assert body not in str(heard)
+    finally:
+        close(visitor)
