@@ -47,3 +47,33 @@ def test_plots_are_written_from_rows(tmp_path):
                                             "read_latency_vs_write_load.png"]
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in made)
     assert plots.write_all([], meta, tmp_path / "none") == []  # no rows, no plots
+
+
+def test_achieved_rate_counts_answers_not_sends():
+    """A server that falls behind must show in req/s: 100 requests offered over 1 s, answered by
+    4 s, is 25 req/s (it was computed over the SENDING time, so it always read ~offered)."""
+    answered = [0.04 * i for i in range(1, 101)]  # the last answer 4 s after the first send
+    assert loadgen.achieved_rate(0.0, answered) == pytest.approx(25.0)
+    assert loadgen.achieved_rate(0.0, []) == 0.0
+
+
+def test_window_order_alternates_sides_abba():
+    """Sides alternate window by window and the leading side flips every round (ABBA...), so a
+    slow spell of the machine falls on both sides alike; `first` flips it per load level."""
+    assert loadgen.window_order(("rm", "sql"), 3) == ["rm", "sql", "sql", "rm", "rm", "sql"]
+    assert loadgen.window_order(("rm", "sql"), 2, first=1) == ["sql", "rm", "rm", "sql"]
+
+
+def test_pooled_windows():
+    """Windows of one side pool their latencies; each window's p99 is kept to show the spread."""
+    w = [{"side": "rm", "latency_ms": {"/a": [1.0] * 99 + [50.0]}, "answered": 100, "span_s": 1.0,
+          "errors": 0, "lag_ms": [0.1] * 100, "app_ms": [0.5] * 100, "gc_ms": 2.0},
+         {"side": "sql", "latency_ms": {"/b": [9.0] * 100}, "answered": 100, "span_s": 2.0,
+          "errors": 1, "lag_ms": [0.2] * 100, "app_ms": [4.0] * 100, "gc_ms": 0.0},
+         {"side": "rm", "latency_ms": {"/a": [2.0] * 100}, "answered": 100, "span_s": 1.0,
+          "errors": 0, "lag_ms": [0.3] * 100, "app_ms": [0.7] * 100, "gc_ms": 1.0}]
+    rm = loadgen.pool(w, "rm")
+    assert rm["read"]["n"] == 200 and rm["req_s"] == pytest.approx(100.0)
+    assert rm["windows_p99"] == [1.0, 2.0] and rm["errors"] == 0 and rm["gc_ms"] == 3.0
+    assert rm["by_path"]["/a"]["n"] == 200 and rm["app"]["p99"] == 0.7
+    assert loadgen.pool(w, "sql")["req_s"] == pytest.approx(50.0)
