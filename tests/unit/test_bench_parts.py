@@ -77,3 +77,25 @@ def test_pooled_windows():
     assert rm["windows_p99"] == [1.0, 2.0] and rm["errors"] == 0 and rm["gc_ms"] == 3.0
     assert rm["by_path"]["/a"]["n"] == 200 and rm["app"]["p99"] == 0.7
     assert loadgen.pool(w, "sql")["req_s"] == pytest.approx(50.0)
+
+
+def test_growth_spread_and_best_sql_form():
+    from bench import growth_rows
+    assert growth_rows.spread({"a": 1.0, "b": 1.3, "c": 1.1}) == (pytest.approx(1.3), "b", "a")
+    cost = {(10, "feed", 10, "rm"): 1.0, (10, "feed", 10, "sql"): 5.0, (10, "feed", 10, "sql_in"): 4.0,
+            (10, "timeline", 10, "rm"): 1.0, (10, "timeline", 10, "sql"): 3.0,
+            (10, "timeline", 10, "floor"): 0.5}
+    assert growth_rows.best_sql(cost, 10, "feed", 10) == (4.0, "IN form")
+    assert growth_rows.best_sql(cost, 10, "timeline", 10) == (3.0, "SQL")  # the floor is no SQL
+
+
+
+def test_growth_visits_put_the_sizes_of_one_side_back_to_back():
+    from bench import growth
+    worlds, cells = ["10k", "100k", "1M"], [("feed", 10), ("timeline", 10)]
+    r0 = [(p, k, s, w) for p, k, s, w in growth.visits(worlds, cells, 0)]
+    assert r0[:3] == [("feed", 10, "rm", w) for w in worlds]
+    assert r0[3:6] == [("feed", 10, "floor", w) for w in worlds[::-1]]
+    assert len(r0) == 3 * (len(growth.SIDES["feed"]) + len(growth.SIDES["timeline"]))
+    r1 = growth.visits(worlds, cells, 1)
+    assert r1[0][:3] == ("timeline", 10, "sql") and sorted(map(str, r1)) == sorted(map(str, r0))
