@@ -38,7 +38,7 @@ def test_plots_are_written_from_rows(tmp_path):
     rows += [{"section": "growth", "page": "feed", "followees": k, "posts": n, "value": 1.0,
               "baseline": 3.0 * k ** 0.1} for k in (10, 2000) for n in (10_000, 100_000)]
     rows += [{"section": "growth", "page": "timeline", "followees": None, "posts": n, "value": 1.0,
-              "baseline": 2.0} for n in (10_000, 100_000)]
+              "baseline": 2.0, "floor": 0.5} for n in (10_000, 100_000)]
     rows += [{"section": "e2e-latency", "offered": r, "value": 10.0 * r, "baseline": 2.0,
               "pct": pct} for r in (50, 200) for pct in ("p50", "p99")]
     meta = {"when": "2026-11-30T12:00:00", "machine": {"cpus": 2, "load_before": [1.0]}}
