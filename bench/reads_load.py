@@ -15,15 +15,14 @@ closed-loop read capacity (wrk) of 1 vs 2 query processes.
 """
 import os
 import shutil
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import redis
 import requests
 
 from bench import loadgen, seed, world
-from bench.clients import Listener, Poster, cpu_seconds, users
+from bench.clients import Listener, cpu_seconds, users
+from bench.command_flow import Commands
 from bench.commands import ripple_round
 from bench.common import LOG_DIR, _pg_available, median
 from bench.reads_load_rows import rows_of
@@ -31,7 +30,7 @@ from bench.cpu import CpuWindow, pg_backends, web_pids
 from bench.reads import VIEWER, session_cookie, wrk
 from backend.config import ProdConfig
 from backend.prod import web_command
-from tests.support import Proc, free_port, new_command, signup, wait_for
+from tests.support import Proc, free_port, signup, wait_for
 
 SIZES = {"full": (10_000, 100_000, 200_000, 200_000), "quick": (1_000, 10_000, 20_000, 20_000)}
 LOADS = (0.0, 0.5, 0.8)
@@ -51,56 +50,6 @@ def start_query_web(stack) -> str:
     wait_for(lambda: requests.get(base + "/healthz", timeout=2).ok, timeout=60, what="query web")
     stack.webs.append(proc)
     return base
-
-
-class Commands:
-    """An open-loop create_post sender (one author) that runs until stopped, each command timed
-    submit -> the author's command_succeeded over Socket.IO."""
-
-    def __init__(self, stack, author):
-        self.stack, self.author = stack, author
-        self.listener = Listener(stack.base, author, events=("command_succeeded",), rooms=())
-        self.local, self.thread = threading.local(), None
-
-    def start(self, rate: float) -> None:
-        self.submitted, self.rate, self.stopping = {}, rate, threading.Event()
-
-        def send():
-            if not hasattr(self.local, "poster"):
-                self.local.poster = Poster(self.stack.base, self.author)
-            cmd = new_command(body=f"load {time.perf_counter_ns()}")
-            self.submitted[cmd["command_id"]] = time.perf_counter()
-            self.local.poster.post_command(cmd)
-
-        def go():
-            with ThreadPoolExecutor(32) as pool:
-                t0, i = time.perf_counter(), 0
-                while not self.stopping.is_set():
-                    delay = t0 + i / rate - time.perf_counter()
-                    if delay > 0 and self.stopping.wait(delay):
-                        break
-                    pool.submit(send)
-                    i += 1
-        self.thread = threading.Thread(target=go)
-        self.thread.start()
-
-    def stop(self) -> None:
-        if self.thread:
-            self.stopping.set()
-            self.thread.join()
-            self.thread = None
-
-    def latencies(self, spans=None) -> list[float]:
-        """Every command's latency, or those submitted within the (start, end) spans."""
-        with self.listener.cond:
-            self.listener.cond.wait_for(
-                lambda: all(c in self.listener.seen for c in self.submitted), timeout=120)
-        return [(self.listener.seen[c] - t) * 1000 for c, t in self.submitted.items()
-                if c in self.listener.seen and (spans is None or any(a <= t < b for a, b in spans))]
-
-    def close(self):
-        self.stop()
-        self.listener.close()
 
 
 def groups(stack, query_procs, reader) -> dict:
