@@ -2,11 +2,18 @@
 
 Groups are {name: [pid, ...]}; a write DB on PostgreSQL counts the backends serving OUR database
 (pg_stat_activity), not the other databases of a shared server; on SQLite the DB works inside the
-processes that use it, so it has no group of its own.
+processes that use it, so it has no group of its own. The window also reads the whole machine's
+busy time (/proc/stat), so "the rest of the machine" (other tenants, and processes outside the
+groups) is reported next to the groups: a loaded machine shows itself.
+
+`cpu_ns`: CPU time with nanosecond resolution (/proc/<pid>/task/*/schedstat, every thread), for
+per-request costs (/proc/<pid>/stat counts 10 ms ticks).
 """
+import os
+
 import sqlalchemy as sa
 
-from bench.clients import cpu_seconds
+from bench.clients import _CLK, cpu_seconds
 from bench.common import _admin, child_pids
 
 
@@ -31,6 +38,30 @@ def web_pids(procs) -> list[int]:
     return [c for p in procs for c in child_pids(p.pid)]
 
 
+def cpu_ns(pids) -> int:
+    """CPU nanoseconds used so far by these processes, all their threads (schedstat)."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    return total
+
+
+def machine_busy_s() -> float:
+    """Seconds of CPU the whole machine has been busy (all CPUs; idle, iowait and steal excluded)."""
+    with open("/proc/stat") as f:
+        user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in f.readline().split()[1:8])
+    return (user + nice + system + irq + softirq) / _CLK
+
+
 class CpuWindow:
     """`with CpuWindow(groups) as w: ...` then w.used = {group: CPU seconds}, w.wall = seconds."""
 
@@ -41,6 +72,7 @@ class CpuWindow:
         import time
         self._t = time.perf_counter()
         self._before = {k: {pid: cpu_seconds([pid]) for pid in v} for k, v in self.groups.items()}
+        self._machine = machine_busy_s()
         return self
 
     def __exit__(self, *exc):
@@ -50,6 +82,8 @@ class CpuWindow:
         # overflow connection closed) takes its CPU with it; it must not count as negative CPU
         self.used = {k: sum(max(0.0, cpu_seconds([pid]) - t0) for pid, t0 in before.items()
                             if _alive(pid)) for k, before in self._before.items()}
+        self.used["rest of machine"] = max(0.0, machine_busy_s() - self._machine
+                                           - sum(self.used.values()))
         return False
 
     def cores(self) -> dict[str, float]:

@@ -80,6 +80,11 @@ def read_cost(rows, meta, out: Path) -> Path | None:
             label="read models")
     tl.plot([r["posts"] for r in mine], [r["baseline"] for r in mine], "--o", color=COLORS["sql"],
             label="SQL")
+    floors = sorted({(r["posts"], r["floor"]) for r in rows if r.get("floor") is not None})
+    for ax in (feed, tl):  # the Flask floor both sides pay: a constant page, no data source
+        if floors:
+            ax.plot([p for p, _ in floors], [f for _, f in floors], "-.", color="grey",
+                    label="Flask floor (no data source)")
     for ax, title in ((feed, "home feed"), (tl, "timeline")):
         ax.set_xscale("log")
         ax.set_yscale("log")

@@ -18,9 +18,10 @@ def rows_of(out: dict, took: float, seconds: float, quick: bool) -> list[dict]:
                 f"measured max {out['max_cmd_s']:.0f} cmd/s, 2 workers), command p50/p99 "
                 f"{_ms(rm['cmd'])} (during the read-model window) / {_ms(sql['cmd'])} (SQL window); "
                 f"reads {out['read_rate']} req/s offered open-loop (timeline+feed in turn) to a "
-                f"separate query process for {seconds} s: got {rm['req_s']:.0f} vs {sql['req_s']:.0f}"
-                f" req/s, errors {rm['errors']}/{sql['errors']}; p50 {rm['read']['p50']:.1f} vs "
-                f"{sql['read']['p50']:.1f} ms; loaded/idle p99: read models "
+                f"separate query process, {out.get('rounds', 1)} windows of {out.get('window_s', seconds)}"
+                f" s per side, alternated ABBA (pooled): got {rm['req_s']:.0f} vs {sql['req_s']:.0f}"
+                f" req/s answered, errors {rm['errors']}/{sql['errors']}; p50 {rm['read']['p50']:.1f} vs "
+                f"{sql['read']['p50']:.1f} ms; {_diag(rm, sql)}; loaded/idle p99: read models "
                 f"{ratio_loaded['rm']:.2f}×, SQL {ratio_loaded['sql']:.2f}×; CPU (cores) in the "
                 f"read-model window: {_cpu_text(rm['cpu_cores'])}; SQL window: "
                 f"{_cpu_text(sql['cpu_cores'])}; world seeded in {took:.0f} s"
@@ -43,6 +44,25 @@ def rows_of(out: dict, took: float, seconds: float, quick: bool) -> list[dict]:
                         f"by everything: a report, not a gate", section="reads-scale", db=kind,
                         scale=out["scale"]))
     return rows
+
+
+def _diag(rm: dict, sql: dict) -> str:
+    """Where the time went: each window's p99, time inside the query app, the reader's own lag."""
+    if "windows_p99" not in rm:
+        return "no window diagnostics"
+    parts = []
+    for name, s in (("read models", rm), ("SQL", sql)):
+        w = s["windows_p99"]
+        parts.append(f"{name}: windows' p99 {min(w):.1f}–{max(w):.1f} ms, in-app p50/p99 "
+                     f"{_f(s['app'], 'p50')}/{_f(s['app'], 'p99')} ms, send lag p99 "
+                     f"{_f(s['lag'], 'p99')} ms, GC {s['gc_ms']:.0f} ms")
+    slow = rm.get("redis_slow_ms") or {}
+    return "; ".join(parts) + "; Redis events ≥ 2 ms: " + (
+        ", ".join(f"{k} {v} ms" for k, v in slow.items()) or "none")
+
+
+def _f(s: dict, pct: str) -> str:
+    return "—" if s.get(pct) is None else f"{s[pct]:.1f}"
 
 
 def _ms(s: dict) -> str:

@@ -8,8 +8,14 @@ the app: `gunicorn bench.sql_app:app`.
 - /bench/bare/{rm,sql}/{timeline,feed} and /bench/bare/floor: framework-free twins (a plain WSGI
   callable in front of Flask: no request context, routing or hooks) of the read-model page, the SQL
   page and the floor. Both data sources get the same thin wrapper, so their ratio stays fair.
+- Every answer carries `X-Bench-App-Us` (time inside the WSGI app, µs) and `X-Bench-GC-Us` (this
+  process's garbage-collection pauses so far, µs): bench/loadgen.py splits a slow answer into
+  "the server worked" and "it waited" (run queue, accept queue, the client), and sees GC.
 """
+import gc
 import json
+import sys
+import time
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, current_app, jsonify, redirect, request, session
@@ -152,5 +158,33 @@ class BareReads:
         return found[1] if found else None  # a dead session is "not logged in" here
 
 
+class Timing:
+    """Outermost WSGI wrapper: the two X-Bench-* headers on every answer (both sides alike)."""
+
+    def __init__(self, inner):
+        self.inner, self.gc_ns, self._gc_t0 = inner, 0, 0
+        gc.callbacks.append(self._gc)
+
+    def _gc(self, phase, info):
+        if phase == "start":
+            self._gc_t0 = time.perf_counter_ns()
+        else:
+            took = time.perf_counter_ns() - self._gc_t0
+            self.gc_ns += took
+            if info.get("generation") == 2:  # a full collection: worth a line in the log
+                print(f"[bench] full GC {took / 1e6:.1f} ms, {info.get('collected')} collected",
+                      file=sys.stderr, flush=True)
+
+    def __call__(self, environ, start_response):
+        t0 = time.perf_counter_ns()
+
+        def timed(status, headers, exc_info=None):
+            headers = list(headers) + [
+                ("X-Bench-App-Us", str((time.perf_counter_ns() - t0) // 1000)),
+                ("X-Bench-GC-Us", str(self.gc_ns // 1000))]
+            return start_response(status, headers, exc_info)
+        return self.inner(environ, timed)
+
+
 app.register_blueprint(bp)
-app.wsgi_app = BareReads(app, app.wsgi_app)
+app.wsgi_app = Timing(BareReads(app, app.wsgi_app))

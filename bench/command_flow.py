@@ -1,0 +1,58 @@
+"""A steady flow of commands for bench/reads_load.py: one author's create_post commands, open loop
+at a fixed rate until stopped, each timed from submit to the author's command_succeeded."""
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from bench.clients import Listener, Poster
+from tests.support import new_command
+
+
+class Commands:
+    """An open-loop create_post sender (one author) that runs until stopped, each command timed
+    submit -> the author's command_succeeded over Socket.IO."""
+
+    def __init__(self, stack, author):
+        self.stack, self.author = stack, author
+        self.listener = Listener(stack.base, author, events=("command_succeeded",), rooms=())
+        self.local, self.thread = threading.local(), None
+
+    def start(self, rate: float) -> None:
+        self.submitted, self.rate, self.stopping = {}, rate, threading.Event()
+
+        def send():
+            if not hasattr(self.local, "poster"):
+                self.local.poster = Poster(self.stack.base, self.author)
+            cmd = new_command(body=f"load {time.perf_counter_ns()}")
+            self.submitted[cmd["command_id"]] = time.perf_counter()
+            self.local.poster.post_command(cmd)
+
+        def go():
+            with ThreadPoolExecutor(32) as pool:
+                t0, i = time.perf_counter(), 0
+                while not self.stopping.is_set():
+                    delay = t0 + i / rate - time.perf_counter()
+                    if delay > 0 and self.stopping.wait(delay):
+                        break
+                    pool.submit(send)
+                    i += 1
+        self.thread = threading.Thread(target=go)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.thread:
+            self.stopping.set()
+            self.thread.join()
+            self.thread = None
+
+    def latencies(self, spans=None) -> list[float]:
+        """Every command's latency, or those submitted within the (start, end) spans."""
+        with self.listener.cond:
+            self.listener.cond.wait_for(
+                lambda: all(c in self.listener.seen for c in self.submitted), timeout=120)
+        return [(self.listener.seen[c] - t) * 1000 for c, t in self.submitted.items()
+                if c in self.listener.seen and (spans is None or any(a <= t < b for a, b in spans))]
+
+    def close(self):
+        self.stop()
+        self.listener.close()
