@@ -91,6 +91,24 @@ return #handles
 """
 
 
+def _fan_out_twin(r, keys, args):
+    """_FAN_OUT in Python, command for command, against any client with Redis's commands: what a
+    replay folded in memory runs for the script (backend/read/fold.py; tested against the Lua)."""
+    prefix, author, pid, cap = args[0], args[1], args[2], int(args[3])
+    handles = r.zrange(keys[0], 0, -1) + [author]
+    for h in handles:
+        key = prefix + h
+        if cap > 0:
+            r.zadd(key, {pid: pid})
+            r.zremrangebyrank(key, 0, -cap - 1)
+        else:
+            r.zrem(key, pid)
+    return len(handles)
+
+
+SCRIPTS = {_FAN_OUT: _fan_out_twin}  # every script a projection runs -> its Python twin
+
+
 def _fan_out(p, author, pid, cap, prefix=PREFIX):
     """Add post `pid` to the feeds of `author` and their followers (capped), or remove it (cap 0)."""
     p.eval(_FAN_OUT, 1, followers_key(author, prefix), feed_key("", prefix), author, pid, cap)

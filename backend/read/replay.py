@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from sqlalchemy import func, select
 
+from backend.read.bulk_replay import fold_replay
 from backend.read.projections import PREFIX, PROJECTIONS, Caps
 from backend.write.models import Event, LogHead
 
@@ -185,9 +186,11 @@ def replay(r, session_factory, caps: Caps, after: int = 0, until: int | None = N
     """Replay events after `after` (up to `until`, else the head) into `caps.prefix`; its
     checkpoint key follows. Returns the last seq applied (or `after`). `progress(done)` is called
     per batch with the number of events applied so far."""
-    done, last = 0, after
-    batch = _Batch(r, fresh=after == 0 and not r.exists(caps.prefix + "checkpoint"),
-                   forbid=None if caps.prefix == PREFIX else PREFIX, unread=unread)
+    forbid = None if caps.prefix == PREFIX else PREFIX
+    if after == 0 and not r.exists(caps.prefix + "checkpoint"):  # from scratch: folded in memory
+        return fold_replay(r, read_events(session_factory, 0, until), caps,
+                           caps.prefix + "checkpoint", progress, forbid, unread)
+    done, last, batch = 0, after, _Batch(r, fresh=False, forbid=forbid, unread=unread)
     for events in read_events(session_factory, after, until):
         apply_events(r, events, caps, caps.prefix + "checkpoint", batch)
         done, last = done + len(events), events[-1]["seq"]

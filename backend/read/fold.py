@@ -1,0 +1,243 @@
+"""An in-memory key space for a replay from scratch: the live projections run against it, unchanged.
+
+`Fold` answers the Redis commands the projections call (backend/read/projections.py) with Redis's
+own semantics, on Python dicts, sets, lists and sorted sets, so a replay into an empty key space
+costs no round trip per event: the events are folded into the final contents of every key, which
+backend/read/bulk_replay.py then writes out with a few bulk commands per key. A projection calling
+a command not emulated here fails loudly (AttributeError) rather than being skipped, and an EVAL
+runs only a script that has a Python twin (projections.SCRIPTS), itself written against the same
+commands. Values are stored as Redis stores them: strings (the encoding redis-py applies), float
+scores, and a key whose collection becomes empty is gone.
+"""
+import heapq
+
+from backend.read.projections import SCRIPTS
+
+
+class WrongType(TypeError):
+    pass
+
+
+def enc(value) -> str:
+    """What redis-py sends for a value (and what Redis then holds): str, int/float via repr."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is int or kind is float:
+        return repr(value)
+    if kind is bytes:
+        return value.decode()
+    raise TypeError(f"cannot store {value!r} in Redis")
+
+
+class ZSet:
+    """member -> score, ordered by (score, member) as Redis orders them (UTF-8 order is code-point
+    order). A heap of (score, member), built when first needed, makes trimming the lowest cheap:
+    it may hold stale pairs (removed or re-scored members), skipped when popped."""
+    __slots__ = ("d", "heap")
+
+    def __init__(self):
+        self.d, self.heap = {}, None
+
+    def add(self, member: str, score: float) -> None:
+        self.d[member] = score
+        if self.heap is not None:
+            heapq.heappush(self.heap, (score, member))
+
+    def ordered(self) -> list:
+        return sorted(self.d.items(), key=lambda ms: (ms[1], ms[0]))
+
+    def pop_lowest(self, n: int) -> int:
+        if self.heap is None:
+            self.heap = [(s, m) for m, s in self.d.items()]
+            heapq.heapify(self.heap)
+        heap, d, done = self.heap, self.d, 0
+        while done < n:
+            score, member = heapq.heappop(heap)
+            if d.get(member) == score:
+                del d[member]
+                done += 1
+        if len(heap) > 4 * len(d) + 64:  # too many stale pairs: start afresh
+            self.heap = None
+        return done
+
+
+def _ranks(n: int, start: int, stop: int) -> tuple[int, int]:
+    """Redis rank range (inclusive, negative from the end) -> Python slice bounds."""
+    start, stop = (start + n if start < 0 else start), (stop + n if stop < 0 else stop)
+    return max(start, 0), max(min(stop, n - 1) + 1, 0)
+
+
+class Fold:
+    """The key space. `forbid`: a prefix no key may have (the live read models, in a scratch
+    replay); `unread`: (family, but) -- keys of that family other than `but` may not be read (a
+    lean time-travel snapshot leaves them out)."""
+
+    def __init__(self, forbid: str | None = None, unread: tuple = ()):
+        self.data: dict = {}
+        self.forbid, self.unread = forbid, unread
+
+    def _guard(self, key: str) -> None:
+        if self.forbid is not None and key.startswith(self.forbid):
+            raise RuntimeError(f"scratch replay touched live key {key!r}")
+
+    def _w(self, key: str, kind):
+        """The value of `key` for a write, created empty if missing. (Written keys are checked
+        against `forbid` once, by `refuse_forbidden`, before anything reaches Redis.)"""
+        value = self.data.get(key)
+        if value is None:
+            value = self.data[key] = kind()
+        elif type(value) is not kind:
+            raise WrongType(f"{key!r} holds a {type(value).__name__}, not a {kind.__name__}")
+        return value
+
+    def refuse_forbidden(self) -> None:
+        if self.forbid is not None:
+            for key in self.data:
+                self._guard(key)
+
+    def _r(self, key: str, kind):
+        """The value of `key` for a read (None when missing)."""
+        self._guard(key)
+        if self.unread and key.startswith(self.unread[0]) and key != self.unread[1]:
+            raise RuntimeError(f"a lean replay read {key!r}, which it left out")
+        value = self.data.get(key)
+        if value is not None and type(value) is not kind:
+            raise WrongType(f"{key!r} holds a {type(value).__name__}, not a {kind.__name__}")
+        return value
+
+    def _prune(self, key: str, value) -> None:
+        if not (value.d if type(value) is ZSet else value):
+            del self.data[key]
+
+    # strings and keys
+    def set(self, key, value):
+        self.data[key] = enc(value)
+
+    def get(self, key):
+        return self._r(key, str)
+
+    def delete(self, *keys):
+        return sum(self.data.pop(k, None) is not None for k in keys)
+
+    def exists(self, *keys):
+        return sum(1 for k in keys if self.data.get(k) is not None)
+
+    # hashes
+    def hset(self, key, field=None, value=None, mapping=None):
+        h = self._w(key, dict)
+        if field is not None:
+            h[enc(field)] = enc(value)
+        for f, v in (mapping or {}).items():
+            h[enc(f)] = enc(v)
+
+    def hincrby(self, key, field, amount=1):
+        h, field = self._w(key, dict), enc(field)
+        value = h[field] = str(int(h.get(field, "0")) + int(amount))
+        return int(value)
+
+    def hget(self, key, field):
+        return (self._r(key, dict) or {}).get(enc(field))
+
+    def hgetall(self, key):
+        return dict(self._r(key, dict) or {})
+
+    # sets
+    def sadd(self, key, *members):
+        s = self._w(key, set)
+        before = len(s)
+        s.update(enc(m) for m in members)
+        return len(s) - before
+
+    def srem(self, key, *members):
+        s = self._w(key, set)
+        before = len(s)
+        s.difference_update(enc(m) for m in members)
+        self._prune(key, s)
+        return before - len(s)
+
+    def smembers(self, key):
+        return set(self._r(key, set) or ())
+
+    # lists
+    def rpush(self, key, *values):
+        items = self._w(key, list)
+        items.extend(enc(v) for v in values)
+        return len(items)
+
+    def lrange(self, key, start, stop):
+        items = self._r(key, list) or []
+        lo, hi = _ranks(len(items), start, stop)
+        return items[lo:hi]
+
+    # sorted sets
+    def zadd(self, key, mapping):
+        z = self.data.get(key)
+        if type(z) is not ZSet:
+            z = self._w(key, ZSet)
+        before = len(z.d)
+        for member, score in mapping.items():
+            z.add(member if type(member) is str else enc(member), float(score))
+        return len(z.d) - before
+
+    def zincrby(self, key, amount, member):
+        z, member = self._w(key, ZSet), enc(member)
+        score = z.d.get(member, 0.0) + float(amount)
+        z.add(member, score)
+        return score
+
+    def zrem(self, key, *members):
+        z = self._w(key, ZSet)
+        gone = sum(z.d.pop(enc(m), None) is not None for m in members)
+        self._prune(key, z)
+        return gone
+
+    def zremrangebyrank(self, key, start, stop):
+        z = self.data.get(key)
+        if z is None:
+            return 0
+        if type(z) is not ZSet:
+            z = self._w(key, ZSet)  # raises WrongType
+        if start == 0 and len(z.d) + stop < 0:  # a cap not reached: the common case, quickly
+            return 0
+        lo, hi = _ranks(len(z.d), start, stop)
+        if hi <= lo:
+            return 0
+        if lo == 0:
+            gone = z.pop_lowest(hi)
+        else:
+            doomed = z.ordered()[lo:hi]
+            for member, _ in doomed:
+                del z.d[member]
+            gone = len(doomed)
+        self._prune(key, z)
+        return gone
+
+    def zscore(self, key, member):
+        return (self._r(key, ZSet) or ZSet()).d.get(enc(member))
+
+    def zcard(self, key):
+        z = self._r(key, ZSet)
+        return len(z.d) if z else 0
+
+    def zrange(self, key, start, end, desc=False, withscores=False):
+        z = self._r(key, ZSet)
+        if z is None:
+            return []
+        pairs = z.ordered()
+        if desc:
+            pairs.reverse()
+        lo, hi = _ranks(len(pairs), start, end)
+        return pairs[lo:hi] if withscores else [m for m, _ in pairs[lo:hi]]
+
+    def zrevrange(self, key, start, end, withscores=False):
+        return self.zrange(key, start, end, desc=True, withscores=withscores)
+
+    # scripts: only those with a Python twin
+    def eval(self, script, numkeys, *keys_and_args):
+        twin = SCRIPTS.get(script)
+        if twin is None:
+            raise NotImplementedError("a script without a Python twin (projections.SCRIPTS)")
+        numkeys = int(numkeys)
+        return twin(self, [enc(k) for k in keys_and_args[:numkeys]],
+                    [enc(a) for a in keys_and_args[numkeys:]])
