@@ -11,7 +11,7 @@ scores, and a key whose collection becomes empty is gone.
 """
 import heapq
 
-from backend.read.projections import SCRIPTS
+from backend.read.projections import _FAN_OUT
 
 
 class WrongType(TypeError):
@@ -45,7 +45,8 @@ class ZSet:
             heapq.heappush(self.heap, (score, member))
 
     def ordered(self) -> list:
-        return sorted(self.d.items(), key=lambda ms: (ms[1], ms[0]))
+        """[(member, score)] in Redis's order."""
+        return [(m, s) for s, m in sorted([(s, m) for m, s in self.d.items()])]
 
     def pop_lowest(self, n: int) -> int:
         if self.heap is None:
@@ -175,10 +176,14 @@ class Fold:
         z = self.data.get(key)
         if type(z) is not ZSet:
             z = self._w(key, ZSet)
-        before = len(z.d)
+        d, heap = z.d, z.heap
+        before = len(d)
         for member, score in mapping.items():
-            z.add(member if type(member) is str else enc(member), float(score))
-        return len(z.d) - before
+            member, score = member if type(member) is str else enc(member), float(score)
+            d[member] = score
+            if heap is not None:
+                heapq.heappush(heap, (score, member))
+        return len(d) - before
 
     def zincrby(self, key, amount, member):
         z, member = self._w(key, ZSet), enc(member)
@@ -233,11 +238,43 @@ class Fold:
     def zrevrange(self, key, start, end, withscores=False):
         return self.zrange(key, start, end, desc=True, withscores=withscores)
 
-    # scripts: only those with a Python twin
+    # scripts: only those with a Python twin (SCRIPTS)
     def eval(self, script, numkeys, *keys_and_args):
         twin = SCRIPTS.get(script)
         if twin is None:
-            raise NotImplementedError("a script without a Python twin (projections.SCRIPTS)")
+            raise NotImplementedError("a script without a Python twin (fold.SCRIPTS)")
         numkeys = int(numkeys)
         return twin(self, [enc(k) for k in keys_and_args[:numkeys]],
                     [enc(a) for a in keys_and_args[numkeys:]])
+
+
+def fan_out(fold: Fold, keys: list, args: list) -> int:
+    """projections._FAN_OUT on a Fold: ZADD the post (score: the id read as a double) to the feed of
+    each follower and of the author, each capped (ZREMRANGEBYRANK 0 -cap-1); or ZREM it (cap 0).
+    The order of the feeds does not matter (each is its own key); written on the Fold's dicts
+    directly, as this is most of a replay's work (a post reaches every follower's feed)."""
+    prefix, author, pid, cap = args[0], args[1], args[2], int(args[3])
+    followers = fold._r(keys[0], ZSet)
+    handles = (list(followers.d) if followers is not None else []) + [author]
+    if cap <= 0:
+        for h in handles:
+            fold.zrem(prefix + h, pid)
+        return len(handles)
+    data, score = fold.data, float(pid)
+    for h in handles:
+        key = prefix + h
+        z = data.get(key)
+        if z is None:
+            z = data[key] = ZSet()
+        elif type(z) is not ZSet:
+            z = fold._w(key, ZSet)  # raises WrongType
+        d = z.d
+        d[pid] = score
+        if z.heap is not None:
+            heapq.heappush(z.heap, (score, pid))
+        if len(d) > cap:
+            z.pop_lowest(len(d) - cap)
+    return len(handles)
+
+
+SCRIPTS = {_FAN_OUT: fan_out}  # every script a projection runs -> its twin on a Fold

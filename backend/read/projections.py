@@ -89,24 +89,8 @@ for _, h in ipairs(handles) do
 end
 return #handles
 """
-
-
-def _fan_out_twin(r, keys, args):
-    """_FAN_OUT in Python, command for command, against any client with Redis's commands: what a
-    replay folded in memory runs for the script (backend/read/fold.py; tested against the Lua)."""
-    prefix, author, pid, cap = args[0], args[1], args[2], int(args[3])
-    handles = r.zrange(keys[0], 0, -1) + [author]
-    for h in handles:
-        key = prefix + h
-        if cap > 0:
-            r.zadd(key, {pid: pid})
-            r.zremrangebyrank(key, 0, -cap - 1)
-        else:
-            r.zrem(key, pid)
-    return len(handles)
-
-
-SCRIPTS = {_FAN_OUT: _fan_out_twin}  # every script a projection runs -> its Python twin
+# Its Python twin, for a replay folded in memory, is backend/read/fold.py's `fan_out` (a test runs
+# both on random input: tests/integration/test_fold.py). Change them together.
 
 
 def _fan_out(p, author, pid, cap, prefix=PREFIX):

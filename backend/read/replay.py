@@ -13,6 +13,8 @@ from dataclasses import replace
 from sqlalchemy import func, select
 
 from backend.read.bulk_replay import fold_replay
+from backend.read.log_stream import stream_events
+from backend.read.prefetch import prefetched
 from backend.read.projections import PREFIX, PROJECTIONS, Caps
 from backend.write.models import Event, LogHead
 
@@ -188,7 +190,7 @@ def replay(r, session_factory, caps: Caps, after: int = 0, until: int | None = N
     per batch with the number of events applied so far."""
     forbid = None if caps.prefix == PREFIX else PREFIX
     if after == 0 and not r.exists(caps.prefix + "checkpoint"):  # from scratch: folded in memory
-        return fold_replay(r, read_events(session_factory, 0, until), caps,
+        return fold_replay(r, prefetched(stream_events(session_factory, 0, until)), caps,
                            caps.prefix + "checkpoint", progress, forbid, unread)
     done, last, batch = 0, after, _Batch(r, fresh=False, forbid=forbid, unread=unread)
     for events in read_events(session_factory, after, until):

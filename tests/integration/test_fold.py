@@ -1,7 +1,7 @@
 """The in-memory key space a replay from scratch folds the log into (backend/read/fold.py) answers
 like Redis: random command sequences run on a real redis-server and on a Fold give the same replies,
-and the Fold written out (backend/read/bulk_replay.py) gives the same keys. The fan-out script's
-Python twin is run against the real Lua the same way."""
+and the Fold written out (backend/read/bulk_replay.py) gives the same keys. The fan-out script runs
+as the real Lua on Redis and as its Python twin (fold.fan_out) on the Fold, in the same sequences."""
 import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from backend.read.bulk_replay import write_out
 from backend.read.fold import Fold
-from backend.read.projections import SCRIPTS
+from backend.read.projections import _FAN_OUT
 from tests.support import read_models_snapshot
 
 REAL, WRITTEN = "t-real:", "t-out:"
@@ -83,8 +83,7 @@ def run(client, prefix: str, op):
         return client.delete(*[k(x) for x in args[0]])
     if name == "fan_out":  # the projections' script: real Lua on Redis, its Python twin on a Fold
         author, pid, cap = args
-        script = next(iter(SCRIPTS))
-        return client.eval(script, 1, k("z"), k("feed:"), author, pid, cap)
+        return client.eval(_FAN_OUT, 1, k("z"), k("feed:"), author, pid, cap)
     raise AssertionError(name)
 
 
