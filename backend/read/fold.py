@@ -5,68 +5,14 @@ own semantics, on Python dicts, sets, lists and sorted sets, so a replay into an
 costs no round trip per event: the events are folded into the final contents of every key, which
 backend/read/bulk_replay.py then writes out with a few bulk commands per key. A projection calling
 a command not emulated here fails loudly (AttributeError) rather than being skipped, and an EVAL
-runs only a script that has a Python twin (projections.SCRIPTS), itself written against the same
+runs only a script that has a Python twin (backend/read/fold_scripts.py), itself written against the same
 commands. Values are stored as Redis stores them: strings (the encoding redis-py applies), float
 scores, and a key whose collection becomes empty is gone.
 """
-import heapq
+from heapq import heappush
 
-from backend.read.projections import _FAN_OUT
-
-
-class WrongType(TypeError):
-    pass
-
-
-def enc(value) -> str:
-    """What redis-py sends for a value (and what Redis then holds): str, int/float via repr."""
-    kind = type(value)
-    if kind is str:
-        return value
-    if kind is int or kind is float:
-        return repr(value)
-    if kind is bytes:
-        return value.decode()
-    raise TypeError(f"cannot store {value!r} in Redis")
-
-
-class ZSet:
-    """member -> score, ordered by (score, member) as Redis orders them (UTF-8 order is code-point
-    order). A heap of (score, member), built when first needed, makes trimming the lowest cheap:
-    it may hold stale pairs (removed or re-scored members), skipped when popped."""
-    __slots__ = ("d", "heap")
-
-    def __init__(self):
-        self.d, self.heap = {}, None
-
-    def add(self, member: str, score: float) -> None:
-        self.d[member] = score
-        if self.heap is not None:
-            heapq.heappush(self.heap, (score, member))
-
-    def ordered(self) -> list:
-        """[(member, score)] in Redis's order."""
-        return [(m, s) for s, m in sorted([(s, m) for m, s in self.d.items()])]
-
-    def pop_lowest(self, n: int) -> int:
-        if self.heap is None:
-            self.heap = [(s, m) for m, s in self.d.items()]
-            heapq.heapify(self.heap)
-        heap, d, done = self.heap, self.d, 0
-        while done < n:
-            score, member = heapq.heappop(heap)
-            if d.get(member) == score:
-                del d[member]
-                done += 1
-        if len(heap) > 4 * len(d) + 64:  # too many stale pairs: start afresh
-            self.heap = None
-        return done
-
-
-def _ranks(n: int, start: int, stop: int) -> tuple[int, int]:
-    """Redis rank range (inclusive, negative from the end) -> Python slice bounds."""
-    start, stop = (start + n if start < 0 else start), (stop + n if stop < 0 else stop)
-    return max(start, 0), max(min(stop, n - 1) + 1, 0)
+from backend.read.fold_scripts import SCRIPTS
+from backend.read.fold_values import ZSet, WrongType, enc, ranks as _ranks
 
 
 class Fold:
@@ -182,7 +128,7 @@ class Fold:
             member, score = member if type(member) is str else enc(member), float(score)
             d[member] = score
             if heap is not None:
-                heapq.heappush(heap, (score, member))
+                heappush(heap, (score, member))
         return len(d) - before
 
     def zincrby(self, key, amount, member):
@@ -238,43 +184,12 @@ class Fold:
     def zrevrange(self, key, start, end, withscores=False):
         return self.zrange(key, start, end, desc=True, withscores=withscores)
 
-    # scripts: only those with a Python twin (SCRIPTS)
+    # scripts: only those with a Python twin (fold_scripts.SCRIPTS)
     def eval(self, script, numkeys, *keys_and_args):
         twin = SCRIPTS.get(script)
         if twin is None:
-            raise NotImplementedError("a script without a Python twin (fold.SCRIPTS)")
+            raise NotImplementedError("a script without a Python twin (fold_scripts.SCRIPTS)")
         numkeys = int(numkeys)
         return twin(self, [enc(k) for k in keys_and_args[:numkeys]],
                     [enc(a) for a in keys_and_args[numkeys:]])
 
-
-def fan_out(fold: Fold, keys: list, args: list) -> int:
-    """projections._FAN_OUT on a Fold: ZADD the post (score: the id read as a double) to the feed of
-    each follower and of the author, each capped (ZREMRANGEBYRANK 0 -cap-1); or ZREM it (cap 0).
-    The order of the feeds does not matter (each is its own key); written on the Fold's dicts
-    directly, as this is most of a replay's work (a post reaches every follower's feed)."""
-    prefix, author, pid, cap = args[0], args[1], args[2], int(args[3])
-    followers = fold._r(keys[0], ZSet)
-    handles = (list(followers.d) if followers is not None else []) + [author]
-    if cap <= 0:
-        for h in handles:
-            fold.zrem(prefix + h, pid)
-        return len(handles)
-    data, score = fold.data, float(pid)
-    for h in handles:
-        key = prefix + h
-        z = data.get(key)
-        if z is None:
-            z = data[key] = ZSet()
-        elif type(z) is not ZSet:
-            z = fold._w(key, ZSet)  # raises WrongType
-        d = z.d
-        d[pid] = score
-        if z.heap is not None:
-            heapq.heappush(z.heap, (score, pid))
-        if len(d) > cap:
-            z.pop_lowest(len(d) - cap)
-    return len(handles)
-
-
-SCRIPTS = {_FAN_OUT: fan_out}  # every script a projection runs -> its twin on a Fold
