@@ -19,6 +19,8 @@ def test_the_fold_refuses_live_keys_and_left_out_reads():
     assert fold.zrange("x:feed:ann", 0, -1) == ["1"]
     with pytest.raises(RuntimeError, match="left out"):
         fold.zrange("x:feed:bob", 0, -1)
+    with pytest.raises(RuntimeError, match="live key"):
+        fold.delete("x:post:1", "ripple:post:1")  # at once: a deleted key leaves no trace
     fold.hset("ripple:user:ann", mapping={"posts": 1})
     with pytest.raises(RuntimeError, match="live key"):
         fold.refuse_forbidden()
