@@ -89,6 +89,8 @@ for _, h in ipairs(handles) do
 end
 return #handles
 """
+# Its Python twin, for a replay folded in memory, is backend/read/fold.py's `fan_out` (a test runs
+# both on random input: tests/integration/test_fold.py). Change them together.
 
 
 def _fan_out(p, author, pid, cap, prefix=PREFIX):

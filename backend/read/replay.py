@@ -1,17 +1,21 @@
-"""Pipelined replay: the event log -> a key space, with the live projection functions.
+"""Replay: the event log -> a key space, with the live projection functions.
 
 A key space is a prefix: the live read models ("ripple:"), a time-travel snapshot ("ripple-tt:<id>:")
 or the next generation of a blue/green rebuild ("ripple-next:"). The projections are the very ones
 the live projector runs (backend/read/projections.py, parameterised by `Caps.prefix`); only the
-transport differs: no MULTI/EXEC per event, but one pipeline of thousands of commands, flushed
-before a projection reads a key with writes still queued (so it sees the events before it). That
-is safe because nobody reads a scratch key space until it is complete.
+transport differs. From scratch (an empty key space), the events are folded in memory and the final
+keys written in bulk (backend/read/bulk_replay.py). After a checkpoint: one pipeline of thousands
+of commands, flushed before a projection reads a key with writes still queued (so it sees the
+events before it). Both are safe because nobody reads a scratch key space until it is complete.
 """
 import time
 from dataclasses import replace
 
 from sqlalchemy import func, select
 
+from backend.read.bulk_replay import fold_replay
+from backend.read.log_stream import stream_events
+from backend.read.prefetch import prefetched
 from backend.read.projections import PREFIX, PROJECTIONS, Caps
 from backend.write.models import Event, LogHead
 
@@ -54,34 +58,27 @@ def _refuse(keys, live: str, name: str) -> None:
             raise RuntimeError(f"scratch replay touched live key {key!r} ({name})")
 
 
-# Reads a projection may make, and what they answer for a key nobody wrote (an empty Redis).
-_EMPTY = {"zrange": list, "zrevrange": list, "get": lambda: None, "hgetall": dict,
-          "smembers": set, "zscore": lambda: None, "exists": int, "lrange": list}
-
-
 class _Batch:
-    """The pipeline of a replay, plus what it knows about the keys: which have writes queued (a
-    read of one flushes first), which were ever written (a replay into an empty key space answers
-    a read of any other key as empty, without a round trip). An EVAL's writes are not known by
-    key: while one is queued every read flushes, and once one ran every read goes to Redis."""
+    """The pipeline of a replay (after a checkpoint: a replay from scratch is folded in memory,
+    backend/read/bulk_replay.py), plus which keys have writes queued: a read of one flushes first.
+    An EVAL's writes are not known by key: while one is queued every read flushes."""
 
-    def __init__(self, r, fresh: bool, forbid: str | None = None, unread: tuple = ()):
-        self.r, self.raw, self.fresh = r, r.pipeline(transaction=False), fresh
+    def __init__(self, r, forbid: str | None = None, unread: tuple = ()):
+        self.r, self.raw = r, r.pipeline(transaction=False)
         self.forbid = forbid  # a scratch replay: keys of the live read models are refused
         self.unread = unread  # a lean replay: keys left out of its copy, never to be read
         self._shas = {}
-        self.pending, self.written, self.eval_pending, self.eval_seen = set(), set(), False, False
+        self.pending, self.eval_pending = set(), False
 
     def queue(self, name, args):
         if name == "eval":
-            self.eval_pending = self.eval_seen = True
+            self.eval_pending = True
             keys = args[2:2 + int(args[1])]
         else:
             keys = args[:1] if name != "delete" else args
         if self.forbid is not None:
             _refuse(keys, self.forbid, name)
         self.pending.update(keys)
-        self.written.update(keys)
 
     def flush(self):
         if len(self.raw):
@@ -96,8 +93,6 @@ class _Batch:
             _refuse(args[:1], self.forbid, name)
         if self.unread and key.startswith(self.unread[0]) and key != self.unread[1]:
             raise RuntimeError(f"a lean replay read {key!r}, which it left out ({name})")
-        if self.fresh and not self.eval_seen and key not in self.written and name in _EMPTY:
-            return _EMPTY[name]()
         if self.eval_pending or key in self.pending:
             self.flush()
         return getattr(self.r, name)(*args, **kwargs)
@@ -169,7 +164,7 @@ def apply_events(r, events: list[dict], caps: Caps, checkpoint_key: str | None =
                  batch: "_Batch | None" = None) -> None:
     """Project `events` (contiguous, seq order) into `caps.prefix`, pipelined: round trips only
     when a projection reads a key with writes still queued (see _Batch), or every FLUSH_AT."""
-    batch = batch or _Batch(r, fresh=False, forbid=None if caps.prefix == PREFIX else PREFIX)
+    batch = batch or _Batch(r, forbid=None if caps.prefix == PREFIX else PREFIX)
     reader, p = _Reader(batch), _Writer(batch)
     for ev in events:
         PROJECTIONS[ev["type"]](ev["data"], ev, reader, p, caps)
@@ -185,9 +180,11 @@ def replay(r, session_factory, caps: Caps, after: int = 0, until: int | None = N
     """Replay events after `after` (up to `until`, else the head) into `caps.prefix`; its
     checkpoint key follows. Returns the last seq applied (or `after`). `progress(done)` is called
     per batch with the number of events applied so far."""
-    done, last = 0, after
-    batch = _Batch(r, fresh=after == 0 and not r.exists(caps.prefix + "checkpoint"),
-                   forbid=None if caps.prefix == PREFIX else PREFIX, unread=unread)
+    forbid = None if caps.prefix == PREFIX else PREFIX
+    if after == 0 and not r.exists(caps.prefix + "checkpoint"):  # from scratch: folded in memory
+        return fold_replay(r, prefetched(stream_events(session_factory, 0, until)), caps,
+                           caps.prefix + "checkpoint", progress, forbid, unread)
+    done, last, batch = 0, after, _Batch(r, forbid=forbid, unread=unread)
     for events in read_events(session_factory, after, until):
         apply_events(r, events, caps, caps.prefix + "checkpoint", batch)
         done, last = done + len(events), events[-1]["seq"]
