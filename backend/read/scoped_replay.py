@@ -4,8 +4,9 @@ space, keeping only the writes to a given set of keys (the scope).
 A projection is run as it is (backend/read/projections.py); only its transport changes:
 - a write to a key outside the scope is dropped; so is the fan-out EVAL unless `fan_out` is on
   (it writes feeds, which only a feed scope keeps);
-- a read of a key outside the scope answers "empty" without a round trip: nothing outside the
-  scope is ever written in the scratch key space, so that is exactly what Redis would answer;
+- a read of a key outside the scope, or not written yet, answers "empty" without a round trip:
+  the scratch key space starts empty and nothing outside the scope is ever written there, so that
+  is exactly what Redis would answer;
 - a read of a key inside the scope flushes the queued writes to it first (it sees the events
   before it, as in the live projector).
 So a key of the scope ends up as the live read models held it after the same events, as long as
@@ -53,15 +54,18 @@ def events_of_types(session_factory, types, after: int, until: int) -> list[dict
 
 
 class _Transport:
-    def __init__(self, r, keys: set, fan_out: bool, p=None):
+    def __init__(self, r, keys: set, fan_out: bool, p=None, written: set | None = None):
         self.r, self.keys, self.fan_out = r, keys, fan_out
         self.p = p if p is not None else r.pipeline(transaction=False)
-        self.pending, self.written = set(), set()
+        self.pending, self.eval_seen = set(), False  # an EVAL's writes are not known by key
+        self.written = written if written is not None else set()
 
     def write(self, name, args, kwargs):
         if name == "eval":
             if self.fan_out:
                 self.p.eval(*args, **kwargs)
+                self.eval_seen = True
+                self.pending.add(None)  # a read flushes it first
             return
         if name == "delete":
             args = tuple(k for k in args if k in self.keys)
@@ -76,9 +80,9 @@ class _Transport:
 
     def read(self, name, args, kwargs):
         key = args[0]
-        if key not in self.keys:
+        if key not in self.keys or (key not in self.written and not self.eval_seen):
             return _EMPTY[name]()  # never written in the scratch key space: empty in Redis too
-        if key in self.pending:
+        if key in self.pending or None in self.pending:
             self.flush()
         return getattr(self.r, name)(*args, **kwargs)
 
@@ -104,12 +108,15 @@ class _Reader:
         return lambda *args, **kwargs: self._t.read(name, args, kwargs)
 
 
-def scoped_replay(r, events: list[dict], caps: Caps, keys: set, fan_out: bool = False) -> set:
-    """Apply `events` (seq order) into `caps.prefix`, keeping only the writes to `keys` (full key
-    names) and, with `fan_out`, the feed fan-out. Returns the keys it wrote (not the fan-out's)."""
+def scoped_replay(r, events: list[dict], caps: Caps, keys: set, fan_out: bool = False,
+                  written: set | None = None) -> set:
+    """Apply `events` (seq order) into `caps.prefix` (a fresh key space), keeping only the writes
+    to `keys` (full key names) and, with `fan_out`, the feed fan-out. `written`: the keys written
+    there before (by an earlier call or a RESTORE), updated; a read of any other key answers empty
+    without a round trip. Returns the keys written (not the fan-out's feeds)."""
     if not all(k.startswith(caps.prefix) for k in keys):
         raise ValueError("a scoped replay writes only inside its own key space")
-    t = _Transport(r, set(keys), fan_out)
+    t = _Transport(r, set(keys), fan_out, written=written)
     reader, writer = _Reader(t), _Writer(t)
     for ev in events:
         PROJECTIONS[ev["type"]](ev["data"], ev, reader, writer, caps)

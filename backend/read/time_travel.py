@@ -42,14 +42,16 @@ class Scratch:
         self.prefix = f"{SCRATCH}{uuid.uuid4().hex[:12]}:"
         self.caps = with_prefix(caps, self.prefix)
         self.keys = {self.prefix + "checkpoint"}
+        self.written = set()  # keys holding data in the scratch (the rest: empty)
 
     def _replay(self, events, keys: set, fan_out: bool = False, extra: set = frozenset()):
         self.keys |= set(keys) | set(extra)
-        scoped_replay(self.r, events, self.caps, keys, fan_out)
+        scoped_replay(self.r, events, self.caps, keys, fan_out, self.written)
 
     def timeline(self) -> str:
         key = self.prefix + "timeline"
         self.keys.add(key)
+        self.written.add(key)
         since = scope_index.restore_timeline(self.r, key, self.seq)
         events = events_of_types(self.sf, scope_index.TIMELINE_TYPES, since, self.seq)
         self._replay(events, {key})
