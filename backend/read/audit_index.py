@@ -50,10 +50,10 @@ def catch_up(r, session_factory, store_id: str | None = None,
              timeline_cap: int | None = None) -> int:
     """Bring the index up to the log head; return its checkpoint. `timeline_cap`: the live
     timeline's cap (the scope index's timeline must be projected with it); None: any."""
-    fmt = r.get(FORMAT)
+    fmt, store, cp = r.mget(FORMAT, STORE, CHECKPOINT)  # one round trip when nothing is to do
     cap = fmt.split(":")[1] if fmt and fmt.startswith(LAYOUT + ":") else None
     stale = cap is None or (timeline_cap is not None and cap != str(timeline_cap))
-    if stale or (store_id is not None and r.get(STORE) != store_id):
+    if stale or (store_id is not None and store != store_id):
         drop_prefix(r, AUDIT)
         cap = str(timeline_cap or Caps().timeline)
         with r.pipeline(transaction=True) as p:
@@ -61,7 +61,8 @@ def catch_up(r, session_factory, store_id: str | None = None,
             if store_id is not None:
                 p.set(STORE, store_id)
             p.execute()
-    cp = int(r.get(CHECKPOINT) or 0)
+        cp = None
+    cp = int(cp or 0)
     if cp >= log_head(session_factory):
         return cp
     for events in read_events(session_factory, cp):

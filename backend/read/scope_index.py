@@ -23,7 +23,7 @@ TL_KEY = TL + "timeline"
 TL_COUNT = TL + "n"
 TL_SNAPS = TL + "snaps"
 TL_CAP = TL + "cap"
-SNAP_EVERY = 256
+SNAP_EVERY = 64  # ~14 KB each (a 1,000-post timeline): ~22 MB for 100,000 posts
 TIMELINE_TYPES = frozenset({"post_created", "post_deleted"})
 FOLLOW_TYPES = frozenset({"user_followed", "user_unfollowed"})
 

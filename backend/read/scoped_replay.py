@@ -19,6 +19,7 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from backend.read.projections import PROJECTIONS, Caps
+from backend.read.replay import _ship as ship
 from backend.write.models import Event
 
 SQL_IN = 2000  # seqs per IN (...) list, at most
@@ -57,6 +58,7 @@ class _Transport:
     def __init__(self, r, keys: set, fan_out: bool, p=None, written: set | None = None):
         self.r, self.keys, self.fan_out = r, keys, fan_out
         self.p = p if p is not None else r.pipeline(transaction=False)
+        self.shas: dict = {}
         self.pending, self.eval_seen = set(), False  # an EVAL's writes are not known by key
         self.written = written if written is not None else set()
 
@@ -87,8 +89,11 @@ class _Transport:
         return getattr(self.r, name)(*args, **kwargs)
 
     def flush(self):
+        """The queued commands run by Redis in one script call per few thousand (replay._ship):
+        no reply per command to parse, which was most of a page's client time."""
         if len(self.p):
-            self.p.execute()
+            stack, self.p.command_stack = self.p.command_stack, []
+            ship(self.r, stack, self.shas)
         self.pending.clear()
 
 

@@ -3,7 +3,7 @@
 The cost of an answer is bounded by the page, not by the world. For one page as of N:
 1. find the events its list depends on, from the event store and the scope index
    (backend/read/scope_index.py, kept in the audit index), never the mutable write tables:
-   - timeline: the newest timeline snapshot at or below N (one every 256 posts created or
+   - timeline: the newest timeline snapshot at or below N (one every 64 posts created or
      deleted), then the post_created / post_deleted events after it, up to N (index (type, seq));
    - profile of h: h's posts created/deleted, h's follows and unfollows, h's registration and the
      follows and unfollows of h (what user:h, user:h:posts and user:h:followers are made of);
@@ -17,7 +17,7 @@ The cost of an answer is bounded by the page, not by the world. For one page as 
 4. set the scratch checkpoint to N and run the SAME live query function on the scratch prefix: the
    answer is what the live read models answered at N, field for field;
 5. drop the scratch keys, and turn posts deleted since N into tombstones for all but their author.
-Costs: a page replays ~its posts' events plus its list's inputs (at most 256 timeline events; a
+Costs: a page replays ~its posts' events plus its list's inputs (at most 64 timeline events; a
 member's own activity; for a feed, the posts of those they followed). The limit: a member with a
 very large activity (say 100,000 followers) makes their profile replay all of it; per-member
 snapshots, as the timeline has, would bound that too.
