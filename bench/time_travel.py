@@ -5,8 +5,8 @@
 - replay rate: today's per-event projector path (one WATCH/MULTI/EXEC per event) on a slice of
   the log vs the pipelined replay of the whole log (backend/read/replay.py) vs the live blue/green
   rebuild (backend/read/rebuild.py) of the whole log;
-- `as_of` timeline + profile answers at random versions (through Flask, with snapshots) vs the
-  naive way: replay from event 1 up to N, then query (3 samples);
+- `as_of` timeline, profile, feed and post answers at random versions (through Flask, scoped
+  replay) vs the naive way: replay from event 1 up to N, then query (3 samples);
 - the history of a post with 1,000 events (GET /api/posts/<id>/history).
 """
 import argparse
@@ -78,54 +78,87 @@ def timed(fn):
     return time.perf_counter() - t, out
 
 
-def _replay_rows(svc, r, head: int, store: str, size: str, cond: str) -> list[dict]:
-    """Rows 1-3 (the replay helper's): per-event path vs pipelined replay vs live rebuild. Leaves
-    the live read models rebuilt from the whole log."""
-    # 1-2. today's path (one WATCH/MULTI/EXEC per event, Projector._apply) vs the pipelined
-    # replay, on the same events, alternating (this machine is shared and noisy): medians
-    n_old = OLD_PATH_EVENTS[size]
-    old = [e for batch in read_events(svc.session_factory, 0, n_old) for e in batch]
-    olds, pipes, old_cpu, pipe_cpu = [], [], [], []
+def _time_travel_rows(svc, r, head: int, store: str, hot: int, world: dict, size: str,
+                      cond: str) -> list[dict]:
+    """Rows 4-5: as_of pages by scoped replay vs naive replay 1..N, and a post's history. Needs
+    the live read models caught up to the head."""
+    rows = []
+    # 4. as_of pages at random versions vs naive replay 1..N. The audit index (with the scope
+    # index) is a projection of the log kept beside the read models: built once, timed apart.
+    from backend import create_app
+    from backend.read import audit_index
+    from backend.write import sessions
+    idx_s, _ = timed(lambda: audit_index.catch_up(r, svc.session_factory, store,
+                                                  svc.projector.caps.timeline))
+    rows.append(row("audit + scope index, built from the whole log", head / idx_s,
+                    "events/s", conditions=cond + "; once, before the as_of pages"))
+    app = create_app(svc.config)
+    app.extensions["ripple"] = svc
+    client, rnd = app.test_client(), random.Random(7)
+    handles = list(world["handles"].values())
+    member = app.test_client()  # the feed needs a member: a real server-side session
+    member.set_cookie("session", sessions.create(svc.session_factory, r, handles[0])[0])
+    got = {"timeline": [], "profile": [], "feed": [], "post": []}
+    scrub = []
 
-    def cpu_s():  # this process (client + SQLite) and the Redis server
-        info = r.info("cpu")
-        return time.process_time() + info["used_cpu_user"] + info["used_cpu_sys"]
+    def get(c, url):
+        resp = c.get(url)
+        assert resp.status_code in (200, 404), (url, resp.status_code)
+        return resp
 
-    def measure(fn, walls, cpus):
-        c = cpu_s()
-        walls.append(len(old) / timed(fn)[0])
-        cpus.append(len(old) / (cpu_s() - c))
-    for _ in range(3):
-        r.flushdb()
-        r.set("ripple:checkpoint", 0)
-        measure(lambda: [svc.projector._apply(e) for e in old], olds, old_cpu)
-        r.flushdb()
-        caps = scratch_caps(svc.projector.caps, "ripple-bench:")
-        measure(lambda: replay(r, svc.session_factory, caps, 0, n_old), pipes, pipe_cpu)
-    old_rate, pipe_rate = median(olds), median(pipes)
-    r.flushdb()
-    whole_s, _ = timed(lambda: replay(r, svc.session_factory, scratch_caps(
-        svc.projector.caps, "ripple-bench:"), 0))
-    r.flushdb()
-    r.set("ripple:store", store)
-    # 3. the live blue/green rebuild (what `flask rebuild-read-models` runs), whole log
-    live_s, cp = timed(svc.projector.rebuild)
-    assert cp == head
-    slice_ = f"; the first {n_old:,} events, median of 3 alternating rounds"
-    return [row("replay: today's per-event path", old_rate, "events/s", conditions=cond
-                 + slice_ + ", one WATCH/MULTI/EXEC each"),
-             row("replay: pipelined", pipe_rate, "events/s", old_rate,
-                 "≥ 50,000 and ≥ 5× today", pipe_rate >= max(50_000, 5 * old_rate),
-                 cond + slice_),
-             row("replay CPU-bound: today's path", median(old_cpu), "events/s",
-                 conditions=cond + slice_ + "; events / (client + Redis CPU seconds)"),
-             row("replay CPU-bound: pipelined", median(pipe_cpu), "events/s", median(old_cpu),
-                 "≥ 5× today", median(pipe_cpu) >= 5 * median(old_cpu),
-                 cond + slice_ + "; events / (client + Redis CPU seconds)"),
-             row("replay: pipelined, whole log", head / whole_s, "events/s", old_rate,
-                 "≥ 5× today", head / whole_s >= 5 * old_rate, cond),
-             row("live blue/green rebuild", head / live_s, "events/s", old_rate, "≥ 5× today",
-                 head / live_s >= 5 * old_rate, cond + "; replay + switch")]
+    def page_at(n, who=None):
+        t_tl = timed(lambda: get(client, f"/api/timeline?as_of={n}"))[0]
+        t_pr = timed(lambda: get(client, f"/api/users/{who or rnd.choice(handles)}?as_of={n}"))[0]
+        return t_tl, t_pr
+    visited = []
+    for _ in range(20 if size == "quick" else 30):
+        n = rnd.randint(head // 10, head)
+        visited.append(n)
+        t_tl, t_pr = page_at(n)
+        got["timeline"].append(t_tl)
+        got["profile"].append(t_pr)
+        got["feed"].append(timed(lambda: get(member, f"/api/feed?as_of={n}"))[0])
+        pid = rnd.randint(1, len(world["posts"]))
+        got["post"].append(timed(lambda: get(client, f"/api/posts/{pid}?as_of={n}"))[0])
+    for n in visited:  # the scrubber: one event back and forth from a page just seen
+        scrub += [sum(page_at(max(0, n - 1))), sum(page_at(min(head, n + 1)))]
+    naive = []
+    for i in range(3):
+        n = rnd.randint(head // 2, head)
+        prefix = f"ripple-naive{i}:"
+
+        def naive_answer():
+            replay(r, svc.session_factory, scratch_caps(svc.projector.caps, prefix), 0, n)
+            queries.timeline(r, 20, None, None, prefix=prefix)
+            try:
+                queries.profile(r, handles[0], None, prefix=prefix)
+            except queries.NotFound:
+                pass
+        naive.append(timed(naive_answer)[0])
+        drop_prefix(r, prefix)
+    base = sum(naive) / len(naive) * 1000
+    both = [a + b for a, b in zip(got["timeline"], got["profile"])]
+    conds = (cond + f"; {len(both)} random versions in [head/10, head], through Flask, scoped "
+             "replay; baseline = mean of 3 naive replays 1..N (timeline + profile)")
+    p95 = percentile(both, 95) * 1000
+    rows.append(row("as_of timeline + profile p95", p95, "ms", base, "≤ 150 ms", p95 <= 150,
+                    conds, ratio=base / p95))
+    for kind in ("timeline", "profile", "feed", "post"):
+        v = percentile(got[kind], 95) * 1000
+        rows.append(row(f"as_of {kind} alone p95", v, "ms", base, "≤ 150 ms", v <= 150,
+                        conds, ratio=base / v))
+    p95s = percentile(scrub, 95) * 1000
+    rows.append(row("as_of scrubbing ±1 event p95", p95s, "ms", base, "≤ 150 ms", p95s <= 150,
+                    cond + f"; {len(scrub)} timeline + profile pages one event before/after "
+                    "a visited one", ratio=base / p95s))
+    # 5. history of a post with 1,000 events
+    client.get(f"/api/posts/{hot}/history")  # (the audit index is caught up already)
+    hist = [timed(lambda: client.get(f"/api/posts/{hot}/history?limit=200"))[0]
+            for _ in range(50)]
+    rows.append(row("history of a 1,000-event post p95", percentile(hist, 95) * 1000, "ms",
+                    target="≤ 50 ms", met=percentile(hist, 95) <= 0.05,
+                    conditions=cond + "; through Flask, 50 calls, limit=200"))
+    return rows
 
 
 def run(quick: bool = True, size: str | None = None, replay_rows: bool = True) -> list[dict]:
@@ -137,88 +170,58 @@ def run(quick: bool = True, size: str | None = None, replay_rows: bool = True) -
             head = s.scalar(select(LogHead.seq))
             store = s.scalar(select(StoreIdentity.store_id))
         cond = f"{head:,} events, {db.kind}, this shared 2-core machine"
-        if replay_rows:
-            rows += _replay_rows(svc, r, head, store, size, cond)
-        else:  # the live read models only, from the whole log (the blue/green rebuild)
+        if not replay_rows:  # the live read models only, from the whole log (blue/green rebuild)
             r.flushdb()
             r.set("ripple:store", store)
             live_s, _ = timed(svc.projector.rebuild)
-            rows.append(row("live blue/green rebuild", head / live_s, "events/s", conditions=cond))
-        # 4. as_of pages at random versions vs naive replay 1..N. The audit index (with the scope
-        # index) is a projection of the log kept beside the read models: built once, timed apart.
-        from backend import create_app
-        from backend.read import audit_index
-        from backend.write import sessions
-        idx_s, _ = timed(lambda: audit_index.catch_up(r, svc.session_factory, store,
-                                                      svc.projector.caps.timeline))
-        rows.append(row("audit + scope index, built from the whole log", head / idx_s,
-                        "events/s", conditions=cond + "; once, before the as_of pages"))
-        app = create_app(svc.config)
-        app.extensions["ripple"] = svc
-        client, rnd = app.test_client(), random.Random(7)
-        handles = list(world["handles"].values())
-        member = app.test_client()  # the feed needs a member: a real server-side session
-        member.set_cookie("session", sessions.create(svc.session_factory, r, handles[0])[0])
-        got = {"timeline": [], "profile": [], "feed": [], "post": []}
-        scrub = []
+            return [row("live blue/green rebuild", head / live_s, "events/s", conditions=cond),
+                    *_time_travel_rows(svc, r, head, store, hot, world, size, cond)]
+        # 1-2. today's path (one WATCH/MULTI/EXEC per event, Projector._apply) vs the pipelined
+        # replay, on the same events, alternating (this machine is shared and noisy): medians
+        n_old = OLD_PATH_EVENTS[size]
+        old = [e for batch in read_events(svc.session_factory, 0, n_old) for e in batch]
+        olds, pipes, old_cpu, pipe_cpu = [], [], [], []
 
-        def get(c, url):
-            resp = c.get(url)
-            assert resp.status_code in (200, 404), (url, resp.status_code)
-            return resp
+        def cpu_s():  # this process (client + SQLite) and the Redis server
+            info = r.info("cpu")
+            return time.process_time() + info["used_cpu_user"] + info["used_cpu_sys"]
 
-        def page_at(n, who=None):
-            t_tl = timed(lambda: get(client, f"/api/timeline?as_of={n}"))[0]
-            t_pr = timed(lambda: get(client, f"/api/users/{who or rnd.choice(handles)}?as_of={n}"))[0]
-            return t_tl, t_pr
-        visited = []
-        for _ in range(20 if size == "quick" else 30):
-            n = rnd.randint(head // 10, head)
-            visited.append(n)
-            t_tl, t_pr = page_at(n)
-            got["timeline"].append(t_tl)
-            got["profile"].append(t_pr)
-            got["feed"].append(timed(lambda: get(member, f"/api/feed?as_of={n}"))[0])
-            pid = rnd.randint(1, len(world["posts"]))
-            got["post"].append(timed(lambda: get(client, f"/api/posts/{pid}?as_of={n}"))[0])
-        for n in visited:  # the scrubber: one event back and forth from a page just seen
-            scrub += [sum(page_at(max(0, n - 1))), sum(page_at(min(head, n + 1)))]
-        naive = []
-        for i in range(3):
-            n = rnd.randint(head // 2, head)
-            prefix = f"ripple-naive{i}:"
-
-            def naive_answer():
-                replay(r, svc.session_factory, scratch_caps(svc.projector.caps, prefix), 0, n)
-                queries.timeline(r, 20, None, None, prefix=prefix)
-                try:
-                    queries.profile(r, handles[0], None, prefix=prefix)
-                except queries.NotFound:
-                    pass
-            naive.append(timed(naive_answer)[0])
-            drop_prefix(r, prefix)
-        base = sum(naive) / len(naive) * 1000
-        both = [a + b for a, b in zip(got["timeline"], got["profile"])]
-        conds = (cond + f"; {len(both)} random versions in [head/10, head], through Flask, scoped "
-                 "replay; baseline = mean of 3 naive replays 1..N (timeline + profile)")
-        p95 = percentile(both, 95) * 1000
-        rows.append(row("as_of timeline + profile p95", p95, "ms", base, "≤ 150 ms", p95 <= 150,
-                        conds, ratio=base / p95))
-        for kind in ("timeline", "profile", "feed", "post"):
-            v = percentile(got[kind], 95) * 1000
-            rows.append(row(f"as_of {kind} alone p95", v, "ms", base, "≤ 150 ms", v <= 150,
-                            conds, ratio=base / v))
-        p95s = percentile(scrub, 95) * 1000
-        rows.append(row("as_of scrubbing ±1 event p95", p95s, "ms", base, "≤ 150 ms", p95s <= 150,
-                        cond + f"; {len(scrub)} timeline + profile pages one event before/after "
-                        "a visited one", ratio=base / p95s))
-        # 5. history of a post with 1,000 events
-        client.get(f"/api/posts/{hot}/history")  # (the audit index is caught up already)
-        hist = [timed(lambda: client.get(f"/api/posts/{hot}/history?limit=200"))[0]
-                for _ in range(50)]
-        rows.append(row("history of a 1,000-event post p95", percentile(hist, 95) * 1000, "ms",
-                        target="≤ 50 ms", met=percentile(hist, 95) <= 0.05,
-                        conditions=cond + "; through Flask, 50 calls, limit=200"))
+        def measure(fn, walls, cpus):
+            c = cpu_s()
+            walls.append(len(old) / timed(fn)[0])
+            cpus.append(len(old) / (cpu_s() - c))
+        for _ in range(3):
+            r.flushdb()
+            r.set("ripple:checkpoint", 0)
+            measure(lambda: [svc.projector._apply(e) for e in old], olds, old_cpu)
+            r.flushdb()
+            caps = scratch_caps(svc.projector.caps, "ripple-bench:")
+            measure(lambda: replay(r, svc.session_factory, caps, 0, n_old), pipes, pipe_cpu)
+        old_rate, pipe_rate = median(olds), median(pipes)
+        r.flushdb()
+        whole_s, _ = timed(lambda: replay(r, svc.session_factory, scratch_caps(
+            svc.projector.caps, "ripple-bench:"), 0))
+        r.flushdb()
+        r.set("ripple:store", store)
+        # 3. the live blue/green rebuild (what `flask rebuild-read-models` runs), whole log
+        live_s, cp = timed(svc.projector.rebuild)
+        assert cp == head
+        slice_ = f"; the first {n_old:,} events, median of 3 alternating rounds"
+        rows += [row("replay: today's per-event path", old_rate, "events/s", conditions=cond
+                     + slice_ + ", one WATCH/MULTI/EXEC each"),
+                 row("replay: pipelined", pipe_rate, "events/s", old_rate,
+                     "≥ 50,000 and ≥ 5× today", pipe_rate >= max(50_000, 5 * old_rate),
+                     cond + slice_),
+                 row("replay CPU-bound: today's path", median(old_cpu), "events/s",
+                     conditions=cond + slice_ + "; events / (client + Redis CPU seconds)"),
+                 row("replay CPU-bound: pipelined", median(pipe_cpu), "events/s", median(old_cpu),
+                     "≥ 5× today", median(pipe_cpu) >= 5 * median(old_cpu),
+                     cond + slice_ + "; events / (client + Redis CPU seconds)"),
+                 row("replay: pipelined, whole log", head / whole_s, "events/s", old_rate,
+                     "≥ 5× today", head / whole_s >= 5 * old_rate, cond),
+                 row("live blue/green rebuild", head / live_s, "events/s", old_rate, "≥ 5× today",
+                     head / live_s >= 5 * old_rate, cond + "; replay + switch")]
+        rows += _time_travel_rows(svc, r, head, store, hot, world, size, cond)
         return rows
     finally:
         svc.engine.dispose()
