@@ -11,6 +11,7 @@
 """
 import argparse
 import random
+import sys
 import time
 
 import redis
@@ -78,11 +79,18 @@ def timed(fn):
     return time.perf_counter() - t, out
 
 
+class _Progress(list):
+    def append(self, item):
+        super().append(item)
+        print(f"[bench.time_travel] {item['figure']}: {item['value']:,.1f} {item['unit']}",
+              file=sys.stderr, flush=True)
+
+
 def _time_travel_rows(svc, r, head: int, store: str, hot: int, world: dict, size: str,
                       cond: str) -> list[dict]:
     """Rows 4-5: as_of pages by scoped replay vs naive replay 1..N, and a post's history. Needs
     the live read models caught up to the head."""
-    rows = []
+    rows = _Progress()  # each row goes to stderr as soon as it is measured (full size: long)
     # 4. as_of pages at random versions vs naive replay 1..N. The audit index (with the scope
     # index) is a projection of the log kept beside the read models: built once, timed apart.
     from backend import create_app
@@ -133,6 +141,9 @@ def _time_travel_rows(svc, r, head: int, store: str, hot: int, world: dict, size
         sample("post", client, f"/api/posts/{rnd.randint(1, len(world['posts']))}?as_of={n}")
     for n in visited:  # the scrubber: one event back and forth from a page just seen
         scrub += [sum(page_at(max(0, n - 1))), sum(page_at(min(head, n + 1)))]
+    print("[bench.time_travel] as_of p95 (ms) before the naive baseline: " + ", ".join(
+        f"{k} {percentile(v, 95) * 1000:,.0f} (CPU {percentile(cpu[k], 95) * 1000:,.0f})"
+        for k, v in got.items()), file=sys.stderr, flush=True)
     naive = []
     for i in range(3):
         n = rnd.randint(head // 2, head)
