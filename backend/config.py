@@ -68,9 +68,6 @@ class Config:
     # command path, in demo mode only; guests and the inspector's controls are demo mode only too.
     crowd: bool = False
     ratelimit_demo: str = "20 per minute"
-    # Time travel (backend/read/time_travel.py): a read-model snapshot every N events, at most M kept.
-    snapshot_every: int = 2000
-    snapshot_keep: int = 32
 
     @classmethod
     def from_env(cls, **overrides) -> "Config":
@@ -102,8 +99,6 @@ class Config:
             demo=env.get("RIPPLE_DEMO", "0") == "1",
             crowd=env.get("RIPPLE_CROWD", "0") == "1",
             ratelimit_demo=env.get("RIPPLE_LIMIT_DEMO", cls.ratelimit_demo),
-            snapshot_every=int(env.get("RIPPLE_SNAPSHOT_EVERY", cls.snapshot_every)),
-            snapshot_keep=int(env.get("RIPPLE_SNAPSHOT_KEEP", cls.snapshot_keep)),
         )
         values.update(overrides)
         return cls(**values)

@@ -5,24 +5,22 @@
 - replay rate: today's per-event projector path (one WATCH/MULTI/EXEC per event) vs the replay
   from scratch (folded in memory, written in bulk: backend/read/bulk_replay.py) on the same slice
   of the log; the replay of the whole log; the live blue/green rebuild (backend/read/rebuild.py);
-- `as_of` timeline + profile answers at random versions (through Flask, with snapshots) vs the
-  naive way: replay from event 1 up to N, then query (3 samples);
+- `as_of` timeline, profile, feed and post answers at random versions (through Flask, scoped
+  replay) vs the naive way: replay from event 1 up to N, then query (3 samples);
 - the history of a post with 1,000 events (GET /api/posts/<id>/history).
 """
 import argparse
-import random
 import time
 
 import redis
 from sqlalchemy import insert, select, update
 
 from backend.config import Config
-from backend.read import queries
 from backend.read.replay import read_events, replay, scratch_caps
 from backend.services import build_services
 from backend.write.models import Event, LogHead, StoreIdentity
-from bench import seed
-from bench.common import RedisServer, WriteDB, median, percentile, row
+from bench import seed, time_travel_pages
+from bench.common import RedisServer, WriteDB, median, row
 from backend.write.models import init_db
 
 SIZES = {"full": (10_000, 100_000, 500_000, 500_000), "small": (1_000, 10_000, 50_000, 50_000),
@@ -56,8 +54,7 @@ def build(size: str):
     users, posts, likes, follows = SIZES[size]
     rs, db = RedisServer().start(), WriteDB(prefer_pg=size == "full")
     svc = build_services(Config(redis_url=rs.url, database_url=db.url, secret_key="bench",
-                                ratelimit_enabled=False, snapshot_keep=64,
-                                snapshot_every=500 if size == "quick" else 20_000))
+                                ratelimit_enabled=False))
     init_db(svc.engine)
     world = seed.make_world(users, posts, likes, follows)
     head = seed.write_db(svc.engine, world)
@@ -78,7 +75,8 @@ def timed(fn):
     return time.perf_counter() - t, out
 
 
-def run(quick: bool = True, size: str | None = None, replay_only: bool = False) -> list[dict]:
+def run(quick: bool = True, size: str | None = None, replay_rows: bool = True,
+        replay_only: bool = False) -> list[dict]:
     size = size or ("quick" if quick else "full")
     rs, db, svc, hot, world = build(size)
     rows, r = [], svc.redis
@@ -87,6 +85,12 @@ def run(quick: bool = True, size: str | None = None, replay_only: bool = False) 
             head = s.scalar(select(LogHead.seq))
             store = s.scalar(select(StoreIdentity.store_id))
         cond = f"{head:,} events, {db.kind}, this shared 2-core machine"
+        if not replay_rows:  # the live read models only, from the whole log (blue/green rebuild)
+            r.flushdb()
+            r.set("ripple:store", store)
+            live_s, _ = timed(svc.projector.rebuild)
+            return [row("live blue/green rebuild", head / live_s, "events/s", conditions=cond),
+                    *time_travel_pages.rows(svc, r, head, store, hot, world, size, cond)]
         # 1-2. today's path (one WATCH/MULTI/EXEC per event, Projector._apply) vs the bulk
         # replay, on the same events, alternating (this machine is shared and noisy): medians
         n_old = OLD_PATH_EVENTS[size]
@@ -134,53 +138,7 @@ def run(quick: bool = True, size: str | None = None, replay_only: bool = False) 
                      head / live_s >= 5 * old_rate, cond + "; replay + switch")]
         if replay_only:
             return rows
-        # 4. as_of pages at random versions vs naive replay 1..N
-        from backend import create_app
-        app = create_app(svc.config)
-        app.extensions["ripple"] = svc
-        client, rnd = app.test_client(), random.Random(7)
-        handles = list(world["handles"].values())
-        samples, scrub, visited = [], [], []
-
-        def page_at(n):
-            return timed(lambda: (client.get(f"/api/timeline?as_of={n}").get_json(),
-                                  client.get(f"/api/users/{rnd.choice(handles)}?as_of={n}")))[0]
-        for _ in range(20 if size == "quick" else 30):
-            n = rnd.randint(head // 10, head)
-            visited.append(n)
-            samples.append(page_at(n))
-        for n in visited:  # the scrubber: one event back and forth from a page just seen
-            scrub += [page_at(max(0, n - 1)), page_at(min(head, n + 1))]
-        naive = []
-        for i in range(3):
-            n = rnd.randint(head // 2, head)
-            prefix = f"ripple-naive{i}:"
-
-            def naive_answer():
-                replay(r, svc.session_factory, scratch_caps(svc.projector.caps, prefix), 0, n)
-                queries.timeline(r, 20, None, None, prefix=prefix)
-                try:
-                    queries.profile(r, handles[0], None, prefix=prefix)
-                except queries.NotFound:
-                    pass
-            naive.append(timed(naive_answer)[0])
-        p95 = percentile(samples, 95) * 1000
-        base = sum(naive) / len(naive) * 1000
-        rows.append(row("as_of timeline + profile p95", p95, "ms", base, "≤ 150 ms", p95 <= 150,
-                        cond + f"; {len(samples)} random versions, cold snapshot cache, "
-                        f"snapshot every {svc.config.snapshot_every:,}; baseline = mean of 3 "
-                        "naive replays 1..N", ratio=base / p95))
-        p95s = percentile(scrub, 95) * 1000
-        rows.append(row("as_of scrubbing ±1 event p95", p95s, "ms", base, "≤ 150 ms", p95s <= 150,
-                        cond + f"; {len(scrub)} pages one event before/after a visited one",
-                        ratio=base / p95s))
-        # 5. history of a post with 1,000 events
-        client.get(f"/api/posts/{hot}/history")  # the audit index catches up once
-        hist = [timed(lambda: client.get(f"/api/posts/{hot}/history?limit=200"))[0]
-                for _ in range(50)]
-        rows.append(row("history of a 1,000-event post p95", percentile(hist, 95) * 1000, "ms",
-                        target="≤ 50 ms", met=percentile(hist, 95) <= 0.05,
-                        conditions=cond + "; through Flask, 50 calls, limit=200"))
+        rows += time_travel_pages.rows(svc, r, head, store, hot, world, size, cond)
         return rows
     finally:
         svc.engine.dispose()
@@ -192,9 +150,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="quick", choices=sorted(SIZES))
     ap.add_argument("--replay-only", action="store_true", help="the replay rows alone")
+    ap.add_argument("--no-replay", action="store_true",
+                    help="skip the replay-rate rows (time travel and history only)")
     args = ap.parse_args()
     from bench.__main__ import table
-    print(table(run(size=args.size, replay_only=args.replay_only)))
+    print(table(run(size=args.size, replay_rows=not args.no_replay, replay_only=args.replay_only)))
 
 
 if __name__ == "__main__":

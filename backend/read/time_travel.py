@@ -1,136 +1,129 @@
-"""Time travel: the read models as of event N, built by the live projections, plus tombstones.
+"""Time travel: a page as of event N, by scoped replay, plus tombstones.
 
-A snapshot is a complete key space "ripple-tt:<id>:" holding the read models as of one seq, made by
-replaying the log with the live projection functions (backend/read/replay.py). To answer as of N:
-- a snapshot at exactly N is used as it is (stepping back and forth re-uses them);
-- else a complete snapshot is left at the multiple of `every` below N if missing (copied from the
-  nearest one below, the events in between replayed into it), and it is copied *lean* to a new
-  key space, and the events up to N replayed into it. Lean: without the feeds (the bulk of the
-  read models) but the one the query reads; no projection reads a feed, so every other key is
-  exact (the replay refuses to read a left-out key). A lean snapshot is a base only for a later
-  lean one keeping the same feed (stepping forward costs a copy and the events in between).
-The live query functions then read the snapshot (same code, other prefix): the answer is what the
-live read models answered at N. At most `keep` snapshots are kept, least recently used go first.
+The cost of an answer is bounded by the page, not by the world. For one page as of N:
+1. find the events its list depends on, from the event store and the scope index
+   (backend/read/scope_index.py, kept in the audit index), never the mutable write tables:
+   - timeline: the newest timeline snapshot at or below N (one every 64 posts created or
+     deleted), then the post_created / post_deleted events after it, up to N (index (type, seq));
+   - profile of h: h's posts created/deleted, h's follows and unfollows, h's registration and the
+     follows and unfollows of h (what user:h, user:h:posts and user:h:followers are made of);
+   - feed of h: h's follows and unfollows, h's own posts, and the posts created/deleted by every
+     member h followed up to N (the fan-out and the back-fill are what write feed:h; in the scratch
+     followers(X) holds just h when h follows X, which is all the fan-out needs for feed:h);
+2. replay them into a scratch key space "ripple-tts:<id>:" with the SAME live projection functions,
+   keeping only the list's keys (backend/read/scoped_replay.py);
+3. read the page's post ids from the scratch list (the same range the query reads), then replay
+   every event of those posts up to N (the audit index's per-post lists), keeping only their keys;
+4. set the scratch checkpoint to N and run the SAME live query function on the scratch prefix: the
+   answer is what the live read models answered at N, field for field;
+5. drop the scratch keys, and turn posts deleted since N into tombstones for all but their author.
+Costs: a page replays ~its posts' events plus its list's inputs (at most 64 timeline events; a
+member's own activity; for a feed, the posts of those they followed). The limit: a member with a
+very large activity (say 100,000 followers) makes their profile replay all of it; per-member
+snapshots, as the timeline has, would bound that too.
 """
-import time
 import uuid
 
-from backend.read.projections import PREFIX, post_key
-from backend.read.keyspace import copy_prefix, drop_prefix
-from backend.read.replay import replay, scratch_caps
+from backend.read import audit_index, queries, scope_index
+from backend.read.projections import (PREFIX, comments_key, feed_key, followers_key, likers_key,
+                                      post_key, user_key, user_posts_key)
+from backend.read.scope_index import member_key, seqs_until
+from backend.read.scoped_replay import (events_at, events_of_types, scoped_replay,
+                                        with_prefix)
 
-TT = "ripple-tt:"
-INDEX = TT + "index"   # zset: full snapshot id -> its seq
-LEAN = TT + "lean"     # zset: lean snapshot id -> its seq (no feeds but one: answers, not bases)
-LEAN_FEED = TT + "lean-feed"  # hash: lean snapshot id -> the member whose feed it holds, or ""
-FEEDS = "feed:"        # the key family a lean snapshot leaves out: no projection ever reads it
-USED = TT + "used"     # zset: snapshot id -> last use (epoch s)
-STORE = TT + "store"   # the write DB whose log the snapshots come from
-SNAPSHOT_EVERY = 2000
-KEEP = 32
-BUSY_S = 30.0          # a snapshot used this recently is never evicted (a query may be reading it)
+SCRATCH = "ripple-tts:"
 
 
-def _prefix(sid: str) -> str:
-    return f"{TT}{sid}:"
+class Scratch:
+    """One answer's key space: built, queried once, dropped."""
+
+    def __init__(self, r, session_factory, caps, seq: int):
+        self.r, self.sf, self.seq = r, session_factory, seq
+        self.prefix = f"{SCRATCH}{uuid.uuid4().hex[:12]}:"
+        self.caps = with_prefix(caps, self.prefix)
+        self.keys = {self.prefix + "checkpoint"}
+        self.written = set()  # keys holding data in the scratch (the rest: empty)
+
+    def _replay(self, events, keys: set, fan_out: bool = False, extra: set = frozenset()):
+        self.keys |= set(keys) | set(extra)
+        scoped_replay(self.r, events, self.caps, keys, fan_out, self.written)
+
+    def timeline(self) -> str:
+        key = self.prefix + "timeline"
+        self.keys.add(key)
+        self.written.add(key)
+        since = scope_index.restore_timeline(self.r, key, self.seq)
+        events = events_of_types(self.sf, scope_index.TIMELINE_TYPES, since, self.seq)
+        self._replay(events, {key})
+        return key
+
+    def profile(self, handle: str) -> str:
+        lists = seqs_until(self.r, [member_key(handle, w) for w in ("posts", "out", "in")],
+                           self.seq)
+        p = self.prefix
+        self._replay(events_at(self.sf, [s for seqs in lists for s in seqs]),
+                     {user_key(handle, p), user_posts_key(handle, p), followers_key(handle, p)})
+        return user_posts_key(handle, p)
+
+    def feed(self, handle: str) -> str:
+        own, out = seqs_until(self.r, [member_key(handle, "posts"), member_key(handle, "out")],
+                              self.seq)
+        follows = events_at(self.sf, out)
+        members = sorted({ev["data"]["followee"] for ev in follows} | {handle})
+        theirs = seqs_until(self.r, [member_key(m, "posts") for m in members], self.seq)
+        posts = events_at(self.sf, {s for seqs in theirs for s in seqs} | set(own))
+        p = self.prefix
+        keys = {feed_key(handle, p)} | {k for m in members
+                                        for k in (user_posts_key(m, p), followers_key(m, p))}
+        self._replay(sorted(follows + posts, key=lambda ev: ev["seq"]), keys, fan_out=True,
+                     extra={feed_key(m, p) for m in members})  # the fan-out writes these
+        return feed_key(handle, p)
+
+    def posts(self, ids: list[int]) -> None:
+        logs = seqs_until(self.r, [audit_index.post_log_key(pid) for pid in ids], self.seq)
+        p = self.prefix
+        keys = {k for pid in ids
+                for k in (post_key(pid, p), likers_key(pid, p), comments_key(pid, p))}
+        self._replay(events_at(self.sf, [s for seqs in logs for s in seqs]), keys)
+
+    def page_ids(self, list_key: str, limit: int, before: int | None) -> list[int]:
+        """The ids the query will read the posts of (its own range: newest first, before)."""
+        if limit <= 0:
+            return []
+        return [int(i) for i in self.r.zrevrangebyscore(
+            list_key, f"({before}" if before else "+inf", "-inf", start=0, num=limit)]
+
+    def drop(self) -> None:
+        keys = sorted(self.keys)
+        for i in range(0, len(keys), 1000):
+            self.r.unlink(*keys[i:i + 1000])
 
 
-class TimeMachine:
-    def __init__(self, r, session_factory, caps, every: int = SNAPSHOT_EVERY, keep: int = KEEP,
-                 store_id: str | None = None):
-        self.r, self.sf, self.caps, self.every, self.keep = r, session_factory, caps, every, keep
-        self.store_id = store_id
-
-    def prefix_at(self, seq: int, feed: str | None = None) -> str:
-        """The key-space prefix of a snapshot as of `seq`: complete, or lean (every key but the
-        feeds other than `feed`'s, which no projection reads and the query will not read)."""
-        if self.store_id is not None and self.r.get(STORE) != self.store_id:
-            self.clear()  # snapshots of another write DB's log
-            self.r.set(STORE, self.store_id)
-        exact = self.r.zrangebyscore(INDEX, seq, seq, start=0, num=1)
-        if exact:
-            self._touch(exact[0])
-            return _prefix(exact[0])
-        for sid in self.r.zrangebyscore(LEAN, seq, seq):
-            if self.r.hget(LEAN_FEED, sid) == (feed or ""):
-                self._touch(sid)
-                return _prefix(sid)
-        lean = self._lean_base(seq, feed or "")
-        sid, at = lean if lean and lean[1] > seq // self.every * self.every else self._base(seq)
-        if at == seq and sid is not None:
-            self._touch(sid)
+def page_as_of(r, session_factory, caps, seq: int, kind: str, subject=None, limit: int = 20,
+               before: int | None = None, viewer: str | None = None) -> dict:
+    """The answer of a live query as of `seq` (kind: timeline | feed | profile | post), with the
+    tombstones. The audit index and the live read models must be caught up to `seq` already."""
+    s = Scratch(r, session_factory, caps, seq)
+    try:
+        if kind == "post":
+            s.posts([subject])
         else:
-            sid = self._build((sid, at), seq, lean=feed or "")
-        self._evict()
-        return _prefix(sid)
-
-    def _lean_base(self, seq: int, feed: str) -> tuple[str, int] | None:
-        """The nearest lean snapshot below `seq` that kept the same feed: a valid base for another
-        lean one (everything it holds is exact), e.g. the page one event before, when scrubbing."""
-        for sid, at in self.r.zrevrangebyscore(LEAN, seq, "-inf", start=0, num=16, withscores=True):
-            if self.r.hget(LEAN_FEED, sid) == feed:
-                return sid, int(at)
-        return None
-
-    def _base(self, seq: int) -> tuple[str | None, int]:
-        """The nearest complete snapshot at or below `seq` (None, 0: an empty key space), after
-        leaving one at the multiple of `every` below `seq` if it was missing."""
-        below = self.r.zrevrangebyscore(INDEX, seq, "-inf", start=0, num=1, withscores=True)
-        sid, at = (below[0][0], int(below[0][1])) if below else (None, 0)
-        mark = seq // self.every * self.every
-        if at < mark:  # one complete snapshot per request at most: a cold answer costs about what
-            sid, at = self._build((sid, at), mark), mark  # a naive replay does, plus two copies
-        return sid, at
-
-    def _build(self, base: tuple[str | None, int], seq: int, lean: str | None = None) -> str:
-        """A snapshot at `seq` from `base`: complete, or lean (`lean` = whose feed it keeps)."""
-        base_sid, base_seq = base
-        sid = uuid.uuid4().hex[:12]
-        target = _prefix(sid)
-        keep = FEEDS + lean if lean else ""
-        if base_sid is not None:  # (a lean base has no other feeds to leave out)
-            self._touch(base_sid)
-            copy_prefix(self.r, _prefix(base_sid), target, FEEDS if lean is not None else "", keep)
-        caps = scratch_caps(self.caps, target)
-        replay(self.r, self.sf, caps, base_seq, seq,
-               unread=(target + FEEDS, target + keep) if lean is not None else ())
-        self.r.set(target + "checkpoint", seq)
-        with self.r.pipeline(transaction=True) as p:
-            if lean is None:
-                p.zadd(INDEX, {sid: seq})
-            else:
-                p.zadd(LEAN, {sid: seq})
-                p.hset(LEAN_FEED, sid, lean)
-            p.zadd(USED, {sid: time.time()})
-            p.execute()
-        return sid
-
-    def _touch(self, sid: str) -> None:
-        self.r.zadd(USED, {sid: time.time()})
-
-    def _evict(self) -> None:
-        extra = self.r.zcard(USED) - self.keep
-        if extra <= 0:
-            return
-        idle = self.r.zrangebyscore(USED, "-inf", time.time() - BUSY_S)  # least recently used first
-        lean = set(self.r.zrange(LEAN, 0, -1))
-        # answers (lean) go first; the complete snapshots at multiples of K are the expensive ones
-        for sid in sorted(idle, key=lambda x: x not in lean)[:extra]:
-            self._forget(sid)
-
-    def _forget(self, sid: str) -> None:
-        with self.r.pipeline(transaction=True) as p:
-            p.zrem(INDEX, sid)
-            p.zrem(LEAN, sid)
-            p.hdel(LEAN_FEED, sid)
-            p.zrem(USED, sid)
-            p.execute()
-        drop_prefix(self.r, _prefix(sid))
-
-    def clear(self) -> None:
-        for sid in self.r.zrange(USED, 0, -1) + self.r.zrange(INDEX, 0, -1):
-            drop_prefix(self.r, _prefix(sid))
-        self.r.delete(INDEX, LEAN, LEAN_FEED, USED)
+            list_key = {"timeline": s.timeline, "feed": s.feed, "profile": s.profile}[kind](
+                *(() if kind == "timeline" else (subject,)))
+            s.posts(s.page_ids(list_key, limit, before))
+        r.set(s.prefix + "checkpoint", seq)
+        p = s.prefix
+        if kind == "timeline":
+            answer = queries.timeline(r, limit, before, viewer, prefix=p)
+        elif kind == "feed":
+            answer = queries.feed(r, subject, limit, before, prefix=p)
+        elif kind == "profile":
+            answer = queries.profile(r, subject, viewer, limit, before, prefix=p)
+        else:
+            answer = queries.post_detail(r, subject, viewer, prefix=p)
+    finally:
+        s.drop()
+    return past_answer(r, answer, seq, viewer)
 
 
 def tombstone(post: dict) -> dict:
@@ -152,7 +145,7 @@ def deleted_now(r, post_ids: list[int]) -> set[int]:
 
 
 def past_answer(r, answer: dict, seq: int, viewer: str | None) -> dict:
-    """A query's answer from a snapshot -> the time-travel answer: tombstones, as_of, version."""
+    """A query's answer from a scratch key space -> the time-travel answer: tombstones, as_of."""
     out = dict(answer)
     if "posts" in out:
         ids = [p["id"] for p in out["posts"]]

@@ -86,8 +86,7 @@ def _page_args():
 def timeline():
     limit, before = _page_args()
     if (seq := as_of_arg()) is not None:
-        return jsonify(past(queries.timeline, seq, limit, before, current_user(),
-                            viewer=current_user()))
+        return jsonify(past("timeline", seq, None, limit, before, viewer=current_user()))
     return jsonify(paged(queries.timeline, limit, before, current_user()))
 
 
@@ -96,8 +95,7 @@ def timeline():
 def feed():
     limit, before = _page_args()
     if (seq := as_of_arg()) is not None:
-        return jsonify(past(queries.feed, seq, current_user(), limit, before, viewer=current_user(),
-                            feed=current_user()))
+        return jsonify(past("feed", seq, current_user(), limit, before, viewer=current_user()))
     return jsonify(paged(queries.feed, current_user(), limit, before))
 
 
@@ -105,8 +103,7 @@ def feed():
 def user(handle):
     limit, before = _page_args()
     if (seq := as_of_arg()) is not None:
-        return jsonify(past(queries.profile, seq, handle.lower(), current_user(), limit, before,
-                            viewer=current_user()))
+        return jsonify(past("profile", seq, handle.lower(), limit, before, viewer=current_user()))
     return jsonify(queries.profile(read_side(), handle.lower(), current_user(), limit, before))
 
 
@@ -119,8 +116,7 @@ def follow_list(handle, which):
 @bp.get("/posts/<int:post_id>")
 def post(post_id):
     if (seq := as_of_arg()) is not None:
-        return jsonify(past(queries.post_detail, seq, post_id, current_user(),
-                            viewer=current_user()))
+        return jsonify(past("post", seq, post_id, viewer=current_user()))
     return jsonify(queries.post_detail(read_side(), post_id, current_user()))
 
 

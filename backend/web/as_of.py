@@ -5,7 +5,8 @@ from flask import request
 from sqlalchemy import func, select
 
 from backend.read.replay import log_head
-from backend.read.time_travel import TimeMachine, past_answer
+from backend.read import audit_index
+from backend.read.time_travel import page_as_of
 from backend.web.http import ApiError, int_arg, services
 from backend.write.models import Event
 
@@ -30,19 +31,15 @@ def as_of_arg() -> int | None:
         return int(session.scalar(select(func.max(Event.seq)).where(Event.created_at <= at)) or 0)
 
 
-def time_machine() -> TimeMachine:
-    svc = services()
-    return TimeMachine(svc.redis, svc.session_factory, svc.projector.caps,
-                       svc.config.snapshot_every, svc.config.snapshot_keep,
-                       svc.projector.store_id())
-
-
-def past(query, seq: int, *args, viewer: str | None, feed: str | None = None) -> dict:
-    """Run a live query function against the read models as of `seq`; tombstones on top.
-    `feed`: the member whose feed the query reads (the snapshot keeps that feed only)."""
+def past(kind: str, seq: int, subject=None, limit: int = 20, before: int | None = None, *,
+         viewer: str | None) -> dict:
+    """A live query's answer as of `seq` (kind: timeline | feed | profile | post), by scoped replay
+    (backend/read/time_travel.py); tombstones on top."""
     svc = services()
     svc.projector.ensure_read_side()
     if (svc.projector.checkpoint() or 0) < seq:  # "deleted since" is judged on a live side >= seq
         svc.projector.project_until(seq)
-    answer = query(svc.redis, *args, prefix=time_machine().prefix_at(seq, feed))
-    return past_answer(svc.redis, answer, seq, viewer)
+    caps = svc.projector.caps
+    audit_index.catch_up(svc.redis, svc.session_factory, svc.projector.store_id(), caps.timeline)
+    return page_as_of(svc.redis, svc.session_factory, caps, seq, kind, subject, limit, before,
+                      viewer)

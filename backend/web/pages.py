@@ -39,7 +39,7 @@ def home():
     if not me:
         return _page("landing", "Welcome")
     if (seq := as_of_arg()) is not None:
-        return _page("home", "Home", past(queries.feed, seq, me, 20, None, viewer=me, feed=me))
+        return _page("home", "Home", past("feed", seq, me, viewer=me))
     data = paged(queries.feed, me)
     if not data["posts"]:
         data["suggestions"] = queries.suggestions(read_side(), me)
@@ -50,7 +50,7 @@ def home():
 def explore():
     if (seq := as_of_arg()) is not None:
         me = current_user()
-        return _page("explore", "Explore", past(queries.timeline, seq, 20, None, me, viewer=me))
+        return _page("explore", "Explore", past("timeline", seq, viewer=me))
     return _page("explore", "Explore", paged(queries.timeline, 20, None, current_user()))
 
 
@@ -58,7 +58,7 @@ def explore():
 def profile(handle):
     if (seq := as_of_arg()) is not None:
         me = current_user()
-        data = past(queries.profile, seq, handle.lower(), me, viewer=me)
+        data = past("profile", seq, handle.lower(), viewer=me)
     else:
         data = queries.profile(read_side(), handle.lower(), current_user())
     return _page("profile", f"@{data['user']['handle']}", data)
@@ -75,7 +75,7 @@ def follows(handle, which):
 def post(post_id):
     if (seq := as_of_arg()) is not None:
         me = current_user()
-        return _page("post", "Post", past(queries.post_detail, seq, post_id, me, viewer=me))
+        return _page("post", "Post", past("post", seq, post_id, viewer=me))
     return _page("post", "Post", queries.post_detail(read_side(), post_id, current_user()))
 
 

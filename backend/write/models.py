@@ -9,7 +9,7 @@ import uuid
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import (JSON, BigInteger, Float, ForeignKey, Integer, String, Text,
+from sqlalchemy import (JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text,
                         create_engine, event, update)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -75,6 +75,8 @@ class LoginSession(Base):
 class Event(Base):
     """The durable log. Read models are a pure function of it, in `seq` order."""
     __tablename__ = "events"
+    # time travel reads the timeline's events (post_created, post_deleted) in a seq range
+    __table_args__ = (Index("ix_events_type_seq", "type", "seq"),)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
                                      autoincrement=False)
     type: Mapped[str] = mapped_column(String(40))

@@ -90,6 +90,7 @@ def test_post_history_with_word_diffs_and_paging(world):
     assert len(page["events"]) == 2 and page["next"] == page["events"][1]["seq"]
     more = world.guest.get(f"/api/posts/{world.keep}/history?limit=2&after={page['next']}")
     assert [e["type"] for e in more.get_json()["events"]] == ["post_edited", "post_liked"]
+    assert more.get_json()["events"][0]["diff"] == second  # diffed against the body before the page
     assert world.guest.get("/api/posts/999999/history").status_code == 404
 
 

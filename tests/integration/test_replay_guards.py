@@ -1,9 +1,9 @@
-"""The replay's guards: a scratch replay never touches the live read models, and a lean one (time
-travel without the feeds) never reads a key it left out -- both fail loudly instead."""
+"""The replay's guards: a scratch replay never touches the live read models (it fails loudly
+instead), and a scoped one writes nothing outside its own key space and its scope."""
 import pytest
 
 from backend.read import projections, replay
-from backend.read.time_travel import TimeMachine
+from backend.read.scoped_replay import events_at, scoped_replay
 from backend.write.accounts import signup
 from tests.support import read_models_snapshot
 
@@ -25,13 +25,13 @@ def test_a_scratch_replay_refuses_a_hard_coded_live_key(services, two_members, m
     assert read_models_snapshot(services.redis) == two_members  # nothing live was changed
 
 
-def test_a_lean_snapshot_refuses_to_read_a_feed_it_left_out(services, two_members, monkeypatch):
-    def reads_a_feed(data, ev, r, p, caps):
-        r.zrange(f"{caps.prefix}feed:ann", 0, -1)
-    monkeypatch.setitem(projections.PROJECTIONS, "user_registered", reads_a_feed)
-    tm = TimeMachine(services.redis, services.session_factory, services.projector.caps, every=100)
-    with pytest.raises(RuntimeError, match="left out"):
-        tm.prefix_at(2)  # lean, no feed kept
-    assert tm.prefix_at(2, feed="ann")  # the feed it kept may be read... but no other:
-    with pytest.raises(RuntimeError, match="left out"):
-        tm.prefix_at(2, feed="zed")
+def test_a_scoped_replay_writes_only_its_scope_inside_its_own_key_space(services, two_members):
+    r, caps = services.redis, replay.scratch_caps(services.projector.caps, "ripple-x:")
+    events = events_at(services.session_factory, [1, 2])
+    with pytest.raises(ValueError, match="own key space"):
+        scoped_replay(r, events, caps, {"ripple:user:ann"})
+    written = scoped_replay(r, events, caps, {"ripple-x:user:ben", "ripple-x:nothing"})
+    assert written == {"ripple-x:user:ben"}
+    assert sorted(r.scan_iter("ripple-x:*")) == ["ripple-x:user:ben"]  # not users, popular, ann
+    assert r.hgetall("ripple-x:user:ben") == r.hgetall("ripple:user:ben")
+    assert read_models_snapshot(r) == two_members

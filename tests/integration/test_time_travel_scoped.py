@@ -1,0 +1,43 @@
+"""Scoped replay at its edges: tiny caps (the timeline and the feeds trimmed all the time) and a
+timeline snapshot every 3 posts, so every as_of answer starts from a snapshot and catches up.
+Same proof as test_time_travel.py: each recorded live answer comes back exactly as of its version."""
+import pytest
+import redis
+
+from backend.read import scope_index
+from tests.conftest import make_config
+from tests.integration.test_time_travel import Stream, expected
+
+TIMELINE_CAP, FEED_CAP = 6, 4
+
+
+@pytest.fixture
+def config(redis_server, database_url):
+    redis.Redis.from_url(redis_server.url).flushall()
+    return make_config(redis_server.url, database_url, timeline_cap=TIMELINE_CAP,
+                       feed_cap=FEED_CAP)
+
+
+def test_trimmed_lists_and_snapshots_come_back_exactly(app, run_worker, services, monkeypatch):
+    monkeypatch.setattr(scope_index, "SNAP_EVERY", 3)
+    stream, records, sent = Stream(app, run_worker, seed=41), [], 0
+    while sent < 260:
+        cmds = [stream.command() for _ in range(stream.rng.randint(1, 5))]
+        for cmd, outcome in zip(cmds, stream.do(*cmds)):
+            stream.track(cmd, outcome)
+        sent += len(cmds)
+        records += stream.record()
+    clients = {**stream.clients, None: stream.guest}
+    full_feeds = 0
+    for who, url, answer in records:
+        sep = "&" if "?" in url else "?"
+        resp = clients[who].get(f"{url}{sep}as_of={answer['version']}")
+        assert resp.status_code == 200, (url, resp.get_json())
+        assert resp.get_json() == expected(answer, stream.deleted, stream.ever, who), (
+            who, url, answer["version"])
+        full_feeds += url == "/api/feed" and len(answer["posts"]) == FEED_CAP
+    r = services.redis
+    assert r.zcard(scope_index.TL_SNAPS) > 20  # answers started from snapshots
+    assert r.zcard("ripple:timeline") <= TIMELINE_CAP < len(stream.ever) / 10  # trimmed all along
+    assert full_feeds > 20
+    assert not list(r.scan_iter("ripple-tts:*"))  # every scratch key space was dropped
