@@ -83,7 +83,7 @@ class _Batch:
     def flush(self):
         if len(self.raw):
             stack, self.raw.command_stack = self.raw.command_stack, []
-            _ship(self.r, stack, self._shas)
+            ship(self.r, stack, self._shas)
         self.pending.clear()
         self.eval_pending = False
 
@@ -114,7 +114,7 @@ return 0
 _RUN_ARGS = 20000  # ARGV entries per script call
 
 
-def _ship(r, stack, shas: dict) -> None:
+def ship(r, stack, shas: dict) -> None:
     encode = r.get_encoder().encode
     if _RUN not in shas:
         shas[_RUN] = r.script_load(_RUN)

@@ -19,7 +19,7 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from backend.read.projections import PROJECTIONS, Caps
-from backend.read.replay import _ship as ship
+from backend.read.replay import ship
 from backend.write.models import Event
 
 SQL_IN = 2000  # seqs per IN (...) list, at most
@@ -89,7 +89,7 @@ class _Transport:
         return getattr(self.r, name)(*args, **kwargs)
 
     def flush(self):
-        """The queued commands run by Redis in one script call per few thousand (replay._ship):
+        """The queued commands run by Redis in one script call per few thousand (replay.ship):
         no reply per command to parse, which was most of a page's client time."""
         if len(self.p):
             stack, self.p.command_stack = self.p.command_stack, []
