@@ -28,7 +28,7 @@ def ripple_round(stack, listener, posters, n) -> float:
     return n / (max(listener.seen.values()) - t0)
 
 
-def _bare_round(bare, n) -> float:
+def bare_round(bare, n) -> float:
     ids = bare.enqueue_burst(n, CLIENTS)
     bare.wait_finished(n, timeout=180)
     spans = bare.spans(ids)
@@ -37,14 +37,14 @@ def _bare_round(bare, n) -> float:
 
 def throughput(stack, bare, listener, posters, n, rounds) -> dict:
     ripple_round(stack, listener, posters, 40)  # warm-up: connections, caches, JIT-free paths
-    _bare_round(bare, 40)
+    bare_round(bare, 40)
     ripple, base, cpu, bare_cpu = [], [], {"workers": [], "web": [], "client": [], "data": []}, []
     bare_client, bare_data = [], []
     workers, web = [w.pid for w in stack.workers], child_pids(stack.web.pid)
     data = [stack.redis.proc.pid] + postgres_pids()  # Redis and PostgreSQL (the whole server)
     for _ in range(rounds):  # alternate, so both see the same machine
         before, client, store = cpu_seconds(bare.pids()), time.process_time(), cpu_seconds(data)
-        base.append(_bare_round(bare, n))
+        base.append(bare_round(bare, n))
         bare_cpu.append((cpu_seconds(bare.pids()) - before) / n * 1000)
         bare_client.append((time.process_time() - client) / n * 1000)
         bare_data.append((cpu_seconds(data) - store) / n * 1000)

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from bench.clients import BareRQ, Listener, users
-from bench.commands import CLIENTS, _bare_round, ripple_latency, ripple_round
+from bench.commands import CLIENTS, bare_round, ripple_latency, ripple_round
 from bench.common import LOG_DIR, Stack, median, percentile
 from tests.support import signup
 
@@ -48,9 +48,9 @@ def compare(other: Path, workers: int, n: int, rounds: int, latency_s: int) -> d
     try:
         for side in (new, old):
             ripple_round(side.stack, side.listener, side.posters, 40)  # warm-up
-        _bare_round(bare, 40)
+        bare_round(bare, 40)
         runs = [lambda: new.round(n), lambda: old.round(n), lambda: bare_rates.append(
-            _bare_round(bare, n))]
+            bare_round(bare, n))]
         for i in range(rounds):
             for run in runs[i % 3:] + runs[:i % 3]:  # rotate who goes first
                 run()

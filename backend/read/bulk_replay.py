@@ -112,10 +112,10 @@ def write_out(r, data: dict, checkpoint_key: str | None, seq: int) -> int:
 
 
 def fold_replay(r, batches, caps, checkpoint_key: str | None, progress=None,
-                forbid: str | None = None, unread: tuple = ()) -> int:
+                forbid: str | None = None) -> int:
     """Replay `batches` of events (the log from its first event) into the empty key space
     `caps.prefix`; return the last seq applied (0 for an empty log, no checkpoint written)."""
-    fold = Fold(forbid, unread)
+    fold = Fold(forbid)
     last = fold_events(fold, batches, caps, progress)
     fold.refuse_forbidden()
     if last:

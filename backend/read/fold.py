@@ -17,12 +17,11 @@ from backend.read.fold_values import ZSet, WrongType, enc, ranks as _ranks
 
 class Fold:
     """The key space. `forbid`: a prefix no key may have (the live read models, in a scratch
-    replay); `unread`: (family, but) -- keys of that family other than `but` may not be read (a
-    lean time-travel snapshot leaves them out)."""
+    replay)."""
 
-    def __init__(self, forbid: str | None = None, unread: tuple = ()):
+    def __init__(self, forbid: str | None = None):
         self.data: dict = {}
-        self.forbid, self.unread = forbid, unread
+        self.forbid = forbid
 
     def _guard(self, key: str) -> None:
         if self.forbid is not None and key.startswith(self.forbid):
@@ -46,8 +45,6 @@ class Fold:
     def _r(self, key: str, kind):
         """The value of `key` for a read (None when missing)."""
         self._guard(key)
-        if self.unread and key.startswith(self.unread[0]) and key != self.unread[1]:
-            raise RuntimeError(f"a lean replay read {key!r}, which it left out")
         value = self.data.get(key)
         if value is not None and type(value) is not kind:
             raise WrongType(f"{key!r} holds a {type(value).__name__}, not a {kind.__name__}")

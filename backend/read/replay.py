@@ -63,10 +63,9 @@ class _Batch:
     backend/read/bulk_replay.py), plus which keys have writes queued: a read of one flushes first.
     An EVAL's writes are not known by key: while one is queued every read flushes."""
 
-    def __init__(self, r, forbid: str | None = None, unread: tuple = ()):
+    def __init__(self, r, forbid: str | None = None):
         self.r, self.raw = r, r.pipeline(transaction=False)
         self.forbid = forbid  # a scratch replay: keys of the live read models are refused
-        self.unread = unread  # a lean replay: keys left out of its copy, never to be read
         self._shas = {}
         self.pending, self.eval_pending = set(), False
 
@@ -91,8 +90,6 @@ class _Batch:
         key = args[0]
         if self.forbid is not None:
             _refuse(args[:1], self.forbid, name)
-        if self.unread and key.startswith(self.unread[0]) and key != self.unread[1]:
-            raise RuntimeError(f"a lean replay read {key!r}, which it left out ({name})")
         if self.eval_pending or key in self.pending:
             self.flush()
         return getattr(self.r, name)(*args, **kwargs)
@@ -176,15 +173,15 @@ def apply_events(r, events: list[dict], caps: Caps, checkpoint_key: str | None =
 
 
 def replay(r, session_factory, caps: Caps, after: int = 0, until: int | None = None,
-           progress=None, unread: tuple = ()) -> int:
+           progress=None) -> int:
     """Replay events after `after` (up to `until`, else the head) into `caps.prefix`; its
     checkpoint key follows. Returns the last seq applied (or `after`). `progress(done)` is called
     per batch with the number of events applied so far."""
     forbid = None if caps.prefix == PREFIX else PREFIX
     if after == 0 and not r.exists(caps.prefix + "checkpoint"):  # from scratch: folded in memory
         return fold_replay(r, prefetched(stream_events(session_factory, 0, until)), caps,
-                           caps.prefix + "checkpoint", progress, forbid, unread)
-    done, last, batch = 0, after, _Batch(r, forbid=forbid, unread=unread)
+                           caps.prefix + "checkpoint", progress, forbid)
+    done, last, batch = 0, after, _Batch(r, forbid=forbid)
     for events in read_events(session_factory, after, until):
         apply_events(r, events, caps, caps.prefix + "checkpoint", batch)
         done, last = done + len(events), events[-1]["seq"]

@@ -1,4 +1,5 @@
 """The log, readable (GET /api/events), the histories, and the parameter rules of time travel."""
+import contextlib
 import time
 
 import pytest
@@ -126,33 +127,39 @@ def test_at_means_the_last_event_at_or_before_that_time(world):
     assert past.status_code == 404  # it did not exist yet
 
 
-def test_the_answers_head_is_a_safe_cursor_when_an_event_commits_during_the_read(app, services,
-                                                                                run_worker):
-    """The live /events page follows the log with after=<the last answer's head>. An event that
-    commits while an answer is being made must be in that answer or after its head: never skipped."""
+@contextlib.contextmanager
+def commit_during_page_query(services, when: str, event: dict, author: str):
+    """While this block runs, the first time the events page's own query (LIMIT 8: limit=7 plus
+    one) is about to run (`when`="before_cursor_execute") or has just run ("after_..."), another
+    writer commits `event`. Yields the list that then holds its seq."""
     from sqlalchemy import event as sa_event
     from sqlalchemy.orm import Session
 
     from backend.write.models import append_events, lock_log
-
-    ann = CommandClients(app, run_worker, "ann").clients["ann"]
     appended = []
 
-    def commit_one_more(conn, cursor, statement, parameters, context, executemany):
-        """Right after the page's own query (LIMIT 8) ran: another writer commits an event."""
+    def commit_one(conn, cursor, statement, parameters, context, executemany):
         if appended or "FROM events" not in statement or 8 not in tuple(
                 parameters.values() if isinstance(parameters, dict) else parameters):
             return
         with Session(services.engine) as session, session.begin():
-            appended.append(append_events(session, lock_log(session), [
-                {"type": "user_followed", "data": {"follower": "ann", "followee": "zed"}}],
-                None, "ann"))
+            appended.append(append_events(session, lock_log(session), [event], None, author))
 
-    sa_event.listen(services.engine, "after_cursor_execute", commit_one_more)
+    sa_event.listen(services.engine, when, commit_one)
     try:
-        body = ann.get("/api/events?after=0&limit=7").get_json()
+        yield appended
     finally:
-        sa_event.remove(services.engine, "after_cursor_execute", commit_one_more)
+        sa_event.remove(services.engine, when, commit_one)
+
+
+def test_the_answers_head_is_a_safe_cursor_when_an_event_commits_during_the_read(app, services,
+                                                                                run_worker):
+    """The live /events page follows the log with after=<the last answer's head>. An event that
+    commits while an answer is being made must be in that answer or after its head: never skipped."""
+    ann = CommandClients(app, run_worker, "ann").clients["ann"]
+    follow = {"type": "user_followed", "data": {"follower": "ann", "followee": "zed"}}
+    with commit_during_page_query(services, "after_cursor_execute", follow, "ann") as appended:
+        body = ann.get("/api/events?after=0&limit=7").get_json()
     assert appended, "the page's query ran"
     shown = [e["seq"] for e in body["events"]]
     assert appended[0] in shown or body["head"] < appended[0], (shown, body["head"], appended)
@@ -162,29 +169,11 @@ def test_a_deletion_committed_during_the_read_never_shows_with_the_deleted_body(
                                                                                run_worker):
     """One answer is one consistent cut of the log: a post's deletion that commits between the
     privacy index's catch-up and the page's query must not appear beside the post's body."""
-    from sqlalchemy import event as sa_event
-    from sqlalchemy.orm import Session
-
-    from backend.write.models import append_events, lock_log
-
     w = CommandClients(app, run_worker, "ann", "ben")
     pid = w.do(("ann", "create_post", {"body": "soon deleted words"}))[0]["result"]["post"]["id"]
-    deleted = []
-
-    def delete_it_first(conn, cursor, statement, parameters, context, executemany):
-        """Right before the page's own query (LIMIT 8) runs, the author deletes the post."""
-        if deleted or "FROM events" not in statement or 8 not in tuple(
-                parameters.values() if isinstance(parameters, dict) else parameters):
-            return
-        with Session(services.engine) as session, session.begin():
-            deleted.append(append_events(session, lock_log(session), [
-                {"type": "post_deleted", "data": {"post_id": pid, "author": "ann"}}], None, "ann"))
-
-    sa_event.listen(services.engine, "before_cursor_execute", delete_it_first)
-    try:
+    deletion = {"type": "post_deleted", "data": {"post_id": pid, "author": "ann"}}
+    with commit_during_page_query(services, "before_cursor_execute", deletion, "ann") as deleted:
         body = w.clients["ben"].get("/api/events?after=0&limit=7").get_json()
-    finally:
-        sa_event.remove(services.engine, "before_cursor_execute", delete_it_first)
     assert deleted, "the page's query ran"
     shown_deleted = any(e["type"] == "post_deleted" for e in body["events"])
     assert not (shown_deleted and "soon deleted words" in str(body)), body

@@ -46,6 +46,23 @@ class Stream(CommandClients):
             self.live.pop(payload["post_id"], None)
             self.deleted.add(payload["post_id"])
 
+    def run(self, at_least: int, most: int) -> list:
+        """Send at least `at_least` random commands, 1..`most` at a time; after each batch record
+        every member's live answers. Returns the records."""
+        records, sent = [], 0
+        while sent < at_least:
+            cmds = [self.command() for _ in range(self.rng.randint(1, most))]
+            for cmd, outcome in zip(cmds, self.do(*cmds)):
+                self.track(cmd, outcome)
+            sent += len(cmds)
+            records += self.record()
+        return records
+
+    def as_of(self, who, url: str, version: int):
+        """`url` asked again as of `version`, by the same viewer (None: logged out)."""
+        client = self.guest if who is None else self.clients[who]
+        return client.get(f"{url}{'&' if '?' in url else '?'}as_of={version}")
+
     def record(self):
         """Every member's live answers now, each one snapshot with its version."""
         out = []
@@ -77,19 +94,12 @@ def expected(answer: dict, deleted: set, authors: dict, viewer) -> dict:
 
 
 def test_every_recorded_answer_comes_back_as_of_its_version(app, run_worker, services):
-    stream, records, sent = Stream(app, run_worker), [], 0
-    while sent < 520:
-        cmds = [stream.command() for _ in range(stream.rng.randint(1, 6))]
-        for cmd, outcome in zip(cmds, stream.do(*cmds)):
-            stream.track(cmd, outcome)
-        sent += len(cmds)
-        records += stream.record()
+    stream = Stream(app, run_worker)
+    records = stream.run(520, 6)
     assert stream.deleted and len(stream.ever) > 50
-    clients = {**stream.clients, None: stream.guest}
     versions, tombstones, checked = set(), 0, 0
     for who, url, answer in records:
-        sep = "&" if "?" in url else "?"
-        resp = clients[who].get(f"{url}{sep}as_of={answer['version']}")
+        resp = stream.as_of(who, url, answer["version"])
         assert resp.status_code == 200, (url, resp.get_json())
         want = expected(answer, stream.deleted, stream.ever, who)
         assert resp.get_json() == want, (who, url, answer["version"])

@@ -20,18 +20,11 @@ def config(redis_server, database_url):
 
 def test_trimmed_lists_and_snapshots_come_back_exactly(app, run_worker, services, monkeypatch):
     monkeypatch.setattr(scope_index, "SNAP_EVERY", 3)
-    stream, records, sent = Stream(app, run_worker, seed=41), [], 0
-    while sent < 260:
-        cmds = [stream.command() for _ in range(stream.rng.randint(1, 5))]
-        for cmd, outcome in zip(cmds, stream.do(*cmds)):
-            stream.track(cmd, outcome)
-        sent += len(cmds)
-        records += stream.record()
-    clients = {**stream.clients, None: stream.guest}
+    stream = Stream(app, run_worker, seed=41)
+    records = stream.run(260, 5)
     full_feeds = 0
     for who, url, answer in records:
-        sep = "&" if "?" in url else "?"
-        resp = clients[who].get(f"{url}{sep}as_of={answer['version']}")
+        resp = stream.as_of(who, url, answer["version"])
         assert resp.status_code == 200, (url, resp.get_json())
         assert resp.get_json() == expected(answer, stream.deleted, stream.ever, who), (
             who, url, answer["version"])
