@@ -5,6 +5,7 @@ import math
 import os
 import statistics
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -40,6 +41,15 @@ def row(figure, value, unit, baseline=None, target="", met=None, conditions="", 
         ratio = value / baseline
     return {"figure": figure, "value": value, "unit": unit, "baseline": baseline, "ratio": ratio,
             "target": target, "met": met, "conditions": conditions, **extra}
+
+
+def settle(r, timeout: float = 60.0) -> None:
+    """Wait until Redis has freed what UNLINK / FLUSHDB ASYNC handed to its lazy-free thread: that
+    thread takes a core (and counts in Redis's CPU) for seconds after a big key space is dropped,
+    and must not run inside the next measurement."""
+    end = time.monotonic() + timeout
+    while int(r.info("memory").get("lazyfree_pending_objects", 0)) and time.monotonic() < end:
+        time.sleep(0.05)
 
 
 class WriteDB:

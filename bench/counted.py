@@ -34,12 +34,15 @@ def _script() -> str:
     return _path
 
 
-def counted(url: str, cookie: str, n: int, connections: int = 4, cap_s: int = 120) -> float:
-    """GET `url` n times (wrk, one thread); returns the wall seconds taken."""
+def counted(url: str, cookie: str, n: int, connections: int = 4, cap_s: int = 120,
+            cpus: set[int] | None = None) -> float:
+    """GET `url` n times (wrk, one thread, on `cpus` if given); returns the wall seconds taken."""
     t = time.perf_counter()
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{cap_s}s", "-s", _script(),
                           "-H", f"Cookie: {cookie}", url], capture_output=True, text=True,
-                         env=os.environ | {"WRK_REQUESTS": str(n)}).stdout
+                         env=os.environ | {"WRK_REQUESTS": str(n)},
+                         preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+                         ).stdout
     took = time.perf_counter() - t
     m = re.search(r"answered (\d+) non-200 (\d+)", out)
     if not m or int(m.group(1)) != n or int(m.group(2)):

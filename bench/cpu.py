@@ -7,7 +7,10 @@ busy time (/proc/stat), so "the rest of the machine" (other tenants, and process
 groups) is reported next to the groups: a loaded machine shows itself.
 
 `cpu_ns`: CPU time with nanosecond resolution (/proc/<pid>/task/*/schedstat, every thread), for
-per-request costs (/proc/<pid>/stat counts 10 ms ticks).
+per-request costs (/proc/<pid>/stat counts 10 ms ticks). `pin` keeps the measured servers on one
+core and `split_cores` gives the load generator the others (as pyperf pins a benchmark): where the
+scheduler puts a server next to its client changes the CPU a request costs, and that placement
+changes from one visit to the next.
 """
 import os
 
@@ -36,6 +39,26 @@ def pg_backends(db_name: str | None) -> list[int]:
 def web_pids(procs) -> list[int]:
     """The gunicorn worker processes under these masters (the masters only supervise)."""
     return [c for p in procs for c in child_pids(p.pid)]
+
+
+def pin(pids, cpus: set[int]) -> None:
+    """Keep these processes (every thread) on these CPUs; gone ones are skipped."""
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                os.sched_setaffinity(int(tid), cpus)
+            except OSError:
+                pass
+
+
+def split_cores() -> tuple[set[int], set[int]] | None:
+    """(the measured servers' CPU, the load generator's) on a machine of 2 or more, else None."""
+    cpus = sorted(os.sched_getaffinity(0))
+    return ({cpus[0]}, set(cpus[1:])) if len(cpus) >= 2 else None
 
 
 def cpu_ns(pids) -> int:

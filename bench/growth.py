@@ -11,7 +11,7 @@ Load: wrk, 4 keep-alive connections, closed loop, the SAME number of requests in
 cell (bench/counted.py), after a short unmeasured warm-up of that cell. Server CPU per request =
 (web process + Redis + this database's PostgreSQL backends) CPU / requests, from the processes' own
 CPU clocks (/proc/<pid>/task/*/schedstat, ns; not wall time, not 10 ms ticks), the same processes
-for both sides; each cell's figure is the median over the rounds. A control rides along: the Flask
+for both sides, pinned to one core while wrk runs on the other (bench/cpu.py `pin`); each cell's figure is the median over the rounds. A control rides along: the Flask
 floor (a constant page through the same app and cookie, no data source) in every world and round;
 its spread across worlds is what noise alone does to a flat cost.
 """
@@ -23,7 +23,7 @@ from bench import world
 from bench.common import median
 from bench.growth_rows import FOLLOWEES, rows_of
 from bench.counted import counted
-from bench.cpu import cpu_ns, pg_backends, web_pids
+from bench.cpu import cpu_ns, pg_backends, pin, split_cores, web_pids
 from bench.reads import check_same, session_cookie
 from bench.sql_queries import _COLUMNS, _FROM, _LIKED, _ORDER, WHERE
 
@@ -67,10 +67,17 @@ class World:
 
     def cost(self, path: str, cookie: str, n: int) -> float:
         """Server CPU ms per request of `path`: n requests, closed loop, after a warm-up."""
-        counted(self.stack.base + path, cookie, WARM)
+        cores = split_cores()  # servers on one core, wrk on the other: the same placement always
         pids = self.server_pids()
+        if cores:
+            pin(pids, cores[0])
+        client_cpus = cores[1] if cores else None
+        counted(self.stack.base + path, cookie, WARM, cpus=client_cpus)
+        pids = self.server_pids()  # (a backend may have come or gone in the warm-up)
+        if cores:
+            pin(pids, cores[0])
         before = cpu_ns(pids)
-        counted(self.stack.base + path, cookie, n)
+        counted(self.stack.base + path, cookie, n, cpus=client_cpus)
         return (cpu_ns(pids) - before) / 1e6 / n
 
     def explain(self, followees: int, form: str = "feed") -> str:

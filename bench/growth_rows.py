@@ -32,7 +32,8 @@ def rows_of(cost, worlds, cells, per_visit, rounds, plan, raw) -> list[dict]:
            f"{worlds[0].stack.db.kind} with index posts(author_id, id); one gunicorn gevent process "
            f"per world; wrk, 4 connections, closed loop, {per_visit['rm']:,} requests per visit "
            f"(SQL {per_visit['sql']:,}) after {50} unmeasured, {rounds} rounds, sizes and cells "
-           f"alternated, medians; server CPU (web + Redis + this DB's backends) from schedstat")
+           f"alternated, medians; server CPU (web + Redis + this DB's backends) from schedstat, "
+           "servers pinned to one core and wrk to the other")
     floors = {(p, pg, k): v for (p, pg, k, side), v in cost.items() if side == "floor"}
     floor = {w.posts: median([v for (p, _, _), v in floors.items() if p == w.posts]) for w in worlds}
     # the read model in floor units, visit by visit (rm and floor are measured back to back)

@@ -37,7 +37,9 @@ LOADS = (0.0, 0.5, 0.8)
 # (rounds, seconds per window): each side gets rounds windows per level (ABBA order)
 WINDOWS = {"full": (6, 3.0), "quick": (2, 2.0)}
 READ_RATE = 100  # req/s offered: ~⅙ of what one query process serves from SQL (bench/reads.py)
-WARMUP_S, GAP_S = 2.0, 0.3
+# commands flow this long before a level's first read window: its senders and connections start,
+# the workers reach their steady state (with 2 s, the first window of a level took every stall)
+WARMUP_S, GAP_S = 5.0, 0.3
 PATHS = {"rm": ("/api/timeline", "/api/feed"), "sql": ("/bench/sql/timeline", "/bench/sql/feed")}
 
 

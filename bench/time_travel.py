@@ -20,7 +20,7 @@ from backend.read.replay import read_events, replay, scratch_caps
 from backend.services import build_services
 from backend.write.models import Event, LogHead, StoreIdentity
 from bench import seed, time_travel_pages
-from bench.common import RedisServer, WriteDB, median, row
+from bench.common import RedisServer, WriteDB, median, row, settle
 from backend.write.models import init_db
 
 SIZES = {"full": (10_000, 100_000, 500_000, 500_000), "small": (1_000, 10_000, 50_000, 50_000),
@@ -102,6 +102,7 @@ def run(quick: bool = True, size: str | None = None, replay_rows: bool = True,
             return time.process_time() + info["used_cpu_user"] + info["used_cpu_sys"]
 
         def measure(fn, walls, cpus):
+            settle(r)  # the flush before it is freed in Redis's background thread: not inside
             c = cpu_s()
             walls.append(len(old) / timed(fn)[0])
             cpus.append(len(old) / (cpu_s() - c))
@@ -114,10 +115,12 @@ def run(quick: bool = True, size: str | None = None, replay_rows: bool = True,
             measure(lambda: replay(r, svc.session_factory, caps, 0, n_old), pipes, pipe_cpu)
         old_rate, pipe_rate = median(olds), median(pipes)
         r.flushdb(asynchronous=True)
+        settle(r)
         whole_s, _ = timed(lambda: replay(r, svc.session_factory, scratch_caps(
             svc.projector.caps, "ripple-bench:"), 0))
         r.flushdb(asynchronous=True)
         r.set("ripple:store", store)
+        settle(r)
         # 3. the live blue/green rebuild (what `flask rebuild-read-models` runs), whole log
         live_s, cp = timed(svc.projector.rebuild)
         assert cp == head

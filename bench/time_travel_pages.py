@@ -8,7 +8,7 @@ import time
 from backend.read import queries
 from backend.read.keyspace import drop_prefix
 from backend.read.replay import replay, scratch_caps
-from bench.common import percentile, row
+from bench.common import percentile, row, settle
 
 
 def timed(fn):
@@ -34,6 +34,7 @@ def rows(svc, r, head: int, store: str, hot: int, world: dict, size: str,
     from backend import create_app
     from backend.read import audit_index
     from backend.write import sessions
+    settle(r)
     idx_s, _ = timed(lambda: audit_index.catch_up(r, svc.session_factory, store,
                                                   svc.projector.caps.timeline))
     rows.append(row("audit + scope index, built from the whole log", head / idx_s,
@@ -70,6 +71,7 @@ def rows(svc, r, head: int, store: str, hot: int, world: dict, size: str,
         t_pr = timed(lambda: get(client, f"/api/users/{who or rnd.choice(handles)}?as_of={n}"))[0]
         return t_tl, t_pr
     visited = []
+    settle(r)
     for _ in range(20 if size == "quick" else 30):
         n = rnd.randint(head // 10, head)
         visited.append(n)
@@ -115,7 +117,8 @@ def rows(svc, r, head: int, store: str, hot: int, world: dict, size: str,
     rows.append(row("as_of scrubbing ±1 event p95", p95s, "ms", base, "≤ 150 ms", p95s <= 150,
                     cond + f"; {len(scrub)} timeline + profile pages one event before/after "
                     "a visited one", ratio=base / p95s))
-    # 5. history of a post with 1,000 events
+    # 5. history of a post with 1,000 events (after the naive replays' key spaces are freed)
+    settle(r)
     client.get(f"/api/posts/{hot}/history")  # (the audit index is caught up already)
     hist, hist_cpu = [], []
     for _ in range(50):

@@ -26,7 +26,7 @@ DELETED = AUDIT + "deleted"
 LIKES = AUDIT + "likes"
 COUNT = AUDIT + "count"
 FORMAT = AUDIT + "format"
-LAYOUT = "2"  # 2: with the scope index (member lists, timeline snapshots)
+LAYOUT = "3"  # 2: with the scope index (member lists, timeline snapshots); 3: + timeline seqs
 LIKE_TYPES = frozenset({"post_liked", "post_unliked"})
 
 

@@ -7,7 +7,11 @@ index (backend/read/audit_index.py: same pass over the log, same MULTI/EXEC, sam
 - `ripple-audit:tl:timeline`       the timeline read model, projected by the live post_created /
   post_deleted functions (keeping only the timeline key, backend/read/scoped_replay.keep_only);
 - `ripple-audit:tl:snap:<seq>`     a copy of it (Redis DUMP, ~12 bytes a post) every SNAP_EVERY
-  timeline events, listed in `ripple-audit:tl:snaps` (score: the seq it holds the timeline as of).
+  timeline events, listed in `ripple-audit:tl:snaps` (score: the seq it holds the timeline as of);
+- `ripple-audit:tl:seqs`           the seqs of every timeline event (sorted set, score = seq): the
+  events after a snapshot are found here and read by primary key. (Asking the log for its events
+  of those types in a seq range made PostgreSQL walk every event since the snapshot: its planner
+  takes the primary key and filters, 290,000 rows after the bench world's last post.)
 The timeline is the one read model every event of its kind touches (the global one); the snapshots
 bound a past timeline's catch-up to SNAP_EVERY events. Everything else a page reads is per post or
 per member, and found through these lists and the audit index's per-post lists.
@@ -22,6 +26,7 @@ TL = AUDIT + "tl:"
 TL_KEY = TL + "timeline"
 TL_COUNT = TL + "n"
 TL_SNAPS = TL + "snaps"
+TL_SEQS = TL + "seqs"
 TL_CAP = TL + "cap"
 SNAP_EVERY = 64  # ~14 KB each (a 1,000-post timeline): ~22 MB for 100,000 posts
 TIMELINE_TYPES = frozenset({"post_created", "post_deleted"})
@@ -75,6 +80,7 @@ def queue(p, events: list[dict], count: int, timeline_cap: int) -> None:
             p.rpush(key, ev["seq"])
         if ev["type"] in TIMELINE_TYPES:
             keep_only(p, {TL_KEY}, caps, [ev])
+            p.zadd(TL_SEQS, {str(ev["seq"]): ev["seq"]})
             count += 1
             if count % SNAP_EVERY == 0:
                 p.eval(_SNAP, 2, TL_KEY, snap_key(ev["seq"]))
@@ -93,6 +99,11 @@ def seqs_until(r, keys: list[str], until: int) -> list[list[int]]:
         seqs = [int(s) for s in raw]
         out.append(seqs[:bisect.bisect_right(seqs, until)])
     return out
+
+
+def timeline_seqs(r, after: int, until: int) -> list[int]:
+    """The seqs of the timeline events with after < seq <= until."""
+    return [int(s) for s in r.zrangebyscore(TL_SEQS, f"({after}", until)]
 
 
 def restore_timeline(r, target: str, seq: int) -> int:

@@ -45,15 +45,6 @@ def events_at(session_factory, seqs) -> list[dict]:
     return out
 
 
-def events_of_types(session_factory, types, after: int, until: int) -> list[dict]:
-    """The events of these types with after < seq <= until, in seq order (index (type, seq))."""
-    with session_factory() as session:
-        rows = session.execute(select(*COLUMNS).where(Event.type.in_(sorted(types)),
-                                                      Event.seq > after, Event.seq <= until)
-                               .order_by(Event.seq)).all()
-    return [_event(row) for row in rows]
-
-
 class _Transport:
     def __init__(self, r, keys: set, fan_out: bool, p=None, written: set | None = None):
         self.r, self.keys, self.fan_out = r, keys, fan_out

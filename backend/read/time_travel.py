@@ -4,7 +4,8 @@ The cost of an answer is bounded by the page, not by the world. For one page as 
 1. find the events its list depends on, from the event store and the scope index
    (backend/read/scope_index.py, kept in the audit index), never the mutable write tables:
    - timeline: the newest timeline snapshot at or below N (one every 64 posts created or
-     deleted), then the post_created / post_deleted events after it, up to N (index (type, seq));
+     deleted), then the post_created / post_deleted events after it, up to N (their seqs from
+     the scope index, the events by primary key);
    - profile of h: h's posts created/deleted, h's follows and unfollows, h's registration and the
      follows and unfollows of h (what user:h, user:h:posts and user:h:followers are made of);
    - feed of h: h's follows and unfollows, h's own posts, and the posts created/deleted by every
@@ -28,8 +29,7 @@ from backend.read import audit_index, queries, scope_index
 from backend.read.projections import (PREFIX, comments_key, feed_key, followers_key, likers_key,
                                       post_key, user_key, user_posts_key)
 from backend.read.scope_index import member_key, seqs_until
-from backend.read.scoped_replay import (events_at, events_of_types, scoped_replay,
-                                        with_prefix)
+from backend.read.scoped_replay import events_at, scoped_replay, with_prefix
 
 SCRATCH = "ripple-tts:"
 
@@ -53,8 +53,7 @@ class Scratch:
         self.keys.add(key)
         self.written.add(key)
         since = scope_index.restore_timeline(self.r, key, self.seq)
-        events = events_of_types(self.sf, scope_index.TIMELINE_TYPES, since, self.seq)
-        self._replay(events, {key})
+        self._replay(events_at(self.sf, scope_index.timeline_seqs(self.r, since, self.seq)), {key})
         return key
 
     def profile(self, handle: str) -> str:

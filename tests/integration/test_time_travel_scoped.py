@@ -34,3 +34,28 @@ def test_trimmed_lists_and_snapshots_come_back_exactly(app, run_worker, services
     assert r.zcard("ripple:timeline") <= TIMELINE_CAP < len(stream.ever) / 10  # trimmed all along
     assert full_feeds > 20
     assert not list(r.scan_iter("ripple-tts:*"))  # every scratch key space was dropped
+
+
+def test_a_past_timeline_reads_the_log_by_primary_key_only(app, run_worker, services,
+                                                          monkeypatch):
+    """The timeline events after a snapshot come from the scope index, then by seq. Filtering the
+    log by type over a seq range made PostgreSQL walk every event since the snapshot (the planner
+    prefers the primary key: 290,000 rows filtered, 60-130 ms, on the 1.1M-event bench world)."""
+    import sqlalchemy as sa
+    monkeypatch.setattr(scope_index, "SNAP_EVERY", 3)
+    stream = Stream(app, run_worker, seed=5)
+    records = stream.run(60, 5)
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+    sa.event.listen(services.engine, "before_cursor_execute", seen)
+    try:
+        for who, url, answer in records:
+            if url == "/api/timeline":
+                resp = stream.as_of(who, url, answer["version"])
+                assert resp.get_json() == expected(answer, stream.deleted, stream.ever, who)
+    finally:
+        sa.event.remove(services.engine, "before_cursor_execute", seen)
+    wheres = [s.split("WHERE", 1)[1] for s in statements if "FROM events" in s and "WHERE" in s]
+    assert wheres and not [w for w in wheres if "events.type" in w], wheres
