@@ -125,6 +125,10 @@ class ProdConfig:
                              # retries a busy port for ~5 s before it gives up)
     start_retries: int = 10
     run_dir: str = str(INSTANCE / "run")
+    # The command workers run at this nice level: on a machine they share with the web processes,
+    # the CPU goes first to whoever answers a request (a page, a query, a command's 202) and the
+    # workers, whose work is already accepted and confirmed asynchronously, take the rest (0: off)
+    worker_nice: int = 10
 
     @classmethod
     def from_env(cls) -> "ProdConfig":
@@ -137,4 +141,5 @@ class ProdConfig:
                    threads=int(env.get("WEB_THREADS", cls.threads)),
                    start_secs=int(env.get("RIPPLE_START_SECS", cls.start_secs)),
                    start_retries=int(env.get("RIPPLE_START_RETRIES", cls.start_retries)),
-                   run_dir=env.get("RIPPLE_RUN_DIR", cls.run_dir))
+                   run_dir=env.get("RIPPLE_RUN_DIR", cls.run_dir),
+                   worker_nice=int(env.get("RIPPLE_WORKER_NICE", cls.worker_nice)))

@@ -42,11 +42,17 @@ def web_command(prod: ProdConfig, port: int) -> list[str]:
     return args + ["app:app"]
 
 
+def worker_command(prod: ProdConfig, *args: str) -> list[str]:
+    """`python -m worker`, at the workers' nice level (coreutils `nice`, so any checkout runs so)."""
+    niced = ["nice", "-n", str(prod.worker_nice)] if prod.worker_nice else []
+    return niced + [sys.executable, "-m", "worker", *args]
+
+
 def programs(prod: ProdConfig) -> dict[str, list[str]]:
     webs = {f"web-{prod.port + i}": web_command(prod, prod.port + i)
             for i in range(prod.web_processes)}
     host = socket.gethostname()  # RQ worker names are unique across hosts (the worker adds its pid)
-    workers = {f"worker-{i}": [sys.executable, "-m", "worker", "--name", f"prod-{host}-{i}"]
+    workers = {f"worker-{i}": worker_command(prod, "--name", f"prod-{host}-{i}")
                for i in range(prod.rq_workers)}
     return webs | workers
 

@@ -1,5 +1,6 @@
 """A steady flow of commands for bench/reads_load.py: one author's create_post commands, open loop
 at a fixed rate until stopped, each timed from submit to the author's command_succeeded."""
+import collections
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,13 +20,21 @@ class Commands:
 
     def start(self, rate: float) -> None:
         self.submitted, self.rate, self.stopping = {}, rate, threading.Event()
+        self.errors = collections.Counter()  # sends that were not answered 202, by kind
+        self.unconfirmed = set()  # accepted, but no command_succeeded came within 120 s
 
         def send():
             if not hasattr(self.local, "poster"):
                 self.local.poster = Poster(self.stack.base, self.author)
             cmd = new_command(body=f"load {time.perf_counter_ns()}")
-            self.submitted[cmd["command_id"]] = time.perf_counter()
-            self.local.poster.post_command(cmd)
+            sent = time.perf_counter()
+            try:
+                self.local.poster.post_command(cmd)
+            except Exception as e:  # noqa: BLE001 -- counted and reported, never waited for
+                self.errors[f"{type(e).__name__}: {str(e)[:60]}"] += 1
+                self.local.__dict__.pop("poster", None)  # a broken connection: a new one next
+                return
+            self.submitted[cmd["command_id"]] = sent
 
         def go():
             with ThreadPoolExecutor(32) as pool:
@@ -48,8 +57,9 @@ class Commands:
     def latencies(self, spans=None) -> list[float]:
         """Every command's latency, or those submitted within the (start, end) spans."""
         with self.listener.cond:
-            self.listener.cond.wait_for(
-                lambda: all(c in self.listener.seen for c in self.submitted), timeout=120)
+            if not self.listener.cond.wait_for(
+                    lambda: all(c in self.listener.seen for c in self.submitted), timeout=120):
+                self.unconfirmed = {c for c in self.submitted if c not in self.listener.seen}
         return [(self.listener.seen[c] - t) * 1000 for c, t in self.submitted.items()
                 if c in self.listener.seen and (spans is None or any(a <= t < b for a, b in spans))]
 

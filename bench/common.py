@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from backend.config import ProdConfig
-from backend.prod import web_command
+from backend.prod import web_command, worker_command
 from tests.support import (PYTHON, ROOT, Proc, RedisServer, free_port, init_db, process_env,
                            sqlite_url, wait_for)
 
@@ -121,7 +121,7 @@ class Stack:
         self.web = self.webs[0]
 
     def add_worker(self):
-        self.workers.append(Proc([PYTHON, "-m", "worker"], self.env,
+        self.workers.append(Proc(worker_command(ProdConfig.from_env()), self.env,
                                  LOG_DIR / f"worker-{uuid.uuid4().hex[:6]}.log", self.root).start())
 
     def close(self):

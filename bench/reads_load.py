@@ -37,9 +37,10 @@ LOADS = (0.0, 0.5, 0.8)
 # (rounds, seconds per window): each side gets rounds windows per level (ABBA order)
 WINDOWS = {"full": (6, 3.0), "quick": (2, 2.0)}
 READ_RATE = 100  # req/s offered: ~⅙ of what one query process serves from SQL (bench/reads.py)
-# commands flow this long before a level's first read window: its senders and connections start,
-# the workers reach their steady state (with 2 s, the first window of a level took every stall)
-WARMUP_S, GAP_S = 5.0, 0.3
+# commands flow this long before a level's first read window, so that the windows see the steady
+# state: with 2 s and with 5 s, the first read-model window of the 50 % level was that level's
+# worst in every run (PostgreSQL 199 / 134 ms against 9-37 ms for the others; SQLite 146 / 115)
+WARMUP_S, GAP_S = 10.0, 0.3
 PATHS = {"rm": ("/api/timeline", "/api/feed"), "sql": ("/bench/sql/timeline", "/bench/sql/feed")}
 
 
@@ -91,6 +92,8 @@ def measure(stack, cmds, reader, urls, read_rate, cmd_rate, rounds, window_s, fi
         res["cpu_cores"] = {k: sum(w["cpu"][k] for w in mine) / wall for k in mine[0]["cpu"]}
         lat = cmds.latencies([w["span"] for w in mine]) if cmd_rate else []
         res["cmd"] = loadgen.summary(lat) | {"offered": cmd_rate}
+        if cmd_rate:  # sends not answered 202; accepted ones whose confirmation never came
+            res["cmd"] |= {"send_errors": dict(cmds.errors), "unconfirmed": len(cmds.unconfirmed)}
         res["redis_slow_ms"] = slow  # the level's worst Redis event >= 2 ms, by kind
         out[side] = res
     return out
@@ -128,6 +131,11 @@ def run_db(quick: bool, prefer_pg: bool) -> tuple[list[dict], dict]:
         for i, level in enumerate(LOADS):
             out["levels"][level] = measure(stack, cmds, reader, urls, READ_RATE,
                                            round(level * max_rate), rounds, window_s, i % 2)
+            lost = out["levels"][level]["rm"]["cmd"]
+            if lost.get("send_errors") or lost.get("unconfirmed"):
+                print(f"[reads-load] {kind} {level:.0%}: commands not answered 202: "
+                      f"{lost['send_errors']}; accepted but unconfirmed: {lost['unconfirmed']}",
+                      flush=True)
             print(f"[reads-load] {kind} {level:.0%}: " + ", ".join(
                 f"{s} p50/p99 {r['read']['p50']:.1f}/{r['read']['p99']:.1f} ms "
                 f"(windows' p99 {min(r['windows_p99']):.0f}–{max(r['windows_p99']):.0f})"

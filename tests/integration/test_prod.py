@@ -16,6 +16,7 @@ import requests
 from rq import Worker
 from sqlalchemy import create_engine
 
+from backend.config import ProdConfig
 from backend.write import schema
 from tests.support import (PYTHON, ROOT, Proc, RedisServer, free_port, new_command, process_env,
                            signup, sqlite_url, wait_for)
@@ -76,6 +77,8 @@ def test_prod_migrates_restarts_a_killed_child_and_stops_cleanly(redis_url, tmp_
             assert schema.current(conn) == schema.head()  # migrated before anything started
         engine.dispose()
         (first,) = wait_for(lambda: worker_pids(redis_url), what="a registered worker")
+        niced = os.getpriority(os.PRIO_PROCESS, first) - os.getpriority(os.PRIO_PROCESS, 0)
+        assert niced == min(ProdConfig().worker_nice, 19 - os.getpriority(os.PRIO_PROCESS, 0)) > 0
         os.kill(first, signal.SIGKILL)
         wait_for(lambda: worker_pids(redis_url) - {first}, timeout=30, what="a new worker")
         post_and_wait(base)  # the replacement serves the queue
