@@ -43,7 +43,7 @@ def web_command(prod: ProdConfig, port: int) -> list[str]:
 
 
 def worker_command(prod: ProdConfig, *args: str) -> list[str]:
-    """`python -m worker`, at the workers' nice level (coreutils `nice`, so any checkout runs so)."""
+    """`python -m worker` at the workers' nice level (coreutils `nice`: any checkout runs so)."""
     niced = ["nice", "-n", str(prod.worker_nice)] if prod.worker_nice else []
     return niced + [sys.executable, "-m", "worker", *args]
 

@@ -41,18 +41,23 @@ def web_pids(procs) -> list[int]:
     return [c for p in procs for c in child_pids(p.pid)]
 
 
-def pin(pids, cpus: set[int]) -> None:
-    """Keep these processes (every thread) on these CPUs; gone ones are skipped."""
+def _threads(pids):
+    """The thread ids of these processes (gone ones skipped)."""
     for pid in pids:
         try:
             tasks = os.listdir(f"/proc/{pid}/task")
         except OSError:
             continue
-        for tid in tasks:
-            try:
-                os.sched_setaffinity(int(tid), cpus)
-            except OSError:
-                pass
+        yield from (int(tid) for tid in tasks)
+
+
+def pin(pids, cpus: set[int]) -> None:
+    """Keep these processes (every thread) on these CPUs; gone ones are skipped."""
+    for tid in _threads(pids):
+        try:
+            os.sched_setaffinity(tid, cpus)
+        except OSError:
+            pass
 
 
 def split_cores() -> tuple[set[int], set[int]] | None:
@@ -64,17 +69,12 @@ def split_cores() -> tuple[set[int], set[int]] | None:
 def cpu_ns(pids) -> int:
     """CPU nanoseconds used so far by these processes, all their threads (schedstat)."""
     total = 0
-    for pid in pids:
+    for tid in _threads(pids):
         try:
-            tasks = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue
-        for tid in tasks:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                    total += int(f.read().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass
+            with open(f"/proc/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
     return total
 
 

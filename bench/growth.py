@@ -11,9 +11,10 @@ Load: wrk, 4 keep-alive connections, closed loop, the SAME number of requests in
 cell (bench/counted.py), after a short unmeasured warm-up of that cell. Server CPU per request =
 (web process + Redis + this database's PostgreSQL backends) CPU / requests, from the processes' own
 CPU clocks (/proc/<pid>/task/*/schedstat, ns; not wall time, not 10 ms ticks), the same processes
-for both sides, pinned to one core while wrk runs on the other (bench/cpu.py `pin`); each cell's figure is the median over the rounds. A control rides along: the Flask
-floor (a constant page through the same app and cookie, no data source) in every world and round;
-its spread across worlds is what noise alone does to a flat cost.
+for both sides, pinned to one core while wrk runs on the other (bench/cpu.py `pin`); each cell's
+figure is the median over the rounds. A control rides along: the Flask floor (a constant page
+through the same app and cookie, no data source) in every world and round; its spread across
+worlds is what noise alone does to a flat cost.
 """
 import time
 

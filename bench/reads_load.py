@@ -38,8 +38,8 @@ LOADS = (0.0, 0.5, 0.8)
 WINDOWS = {"full": (6, 3.0), "quick": (2, 2.0)}
 READ_RATE = 100  # req/s offered: ~⅙ of what one query process serves from SQL (bench/reads.py)
 # commands flow this long before a level's first read window, so that the windows see the steady
-# state: with 2 s and with 5 s, the first read-model window of the 50 % level was that level's
-# worst in every run (PostgreSQL 199 / 134 ms against 9-37 ms for the others; SQLite 146 / 115)
+# state. (The first read-model window of the 50 % level is still that level's worst, with a 2, 5
+# or 10 s warm-up alike: PostgreSQL 199 / 134 / 259 ms against 9-37 ms for the others. Open.)
 WARMUP_S, GAP_S = 10.0, 0.3
 PATHS = {"rm": ("/api/timeline", "/api/feed"), "sql": ("/bench/sql/timeline", "/bench/sql/feed")}
 
