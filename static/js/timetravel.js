@@ -34,11 +34,12 @@ export function timeTravelBar(store) {
   const open = () => {
     const parts = scrubber(store);
     bar.append(parts.scrub);
-    fill(store, { banner, ...parts });
+    fill(store, { banner, ...parts }).then(() => { if (focus) parts.range.focus(); });
     return parts;
   };
+  let focus = false;
   if (past) open();
-  toggle.addEventListener("click", () => { show(toggle, false); open().range.focus(); });
+  toggle.addEventListener("click", () => { show(toggle, false); focus = true; open(); });
   return bar;
 }
 
@@ -52,7 +53,10 @@ function scrubber(store) {
     "aria-label": "One event back" });
   const fwd = h("button", { type: "button", id: "step-forward", class: "step", text: "1 event ▶",
     "aria-label": "One event forward" });
-  const scrub = h("div", { class: "scrubber" }, back, range, fwd, label);
+  const scrub = h("div", { class: "scrubber", "aria-busy": "true" }, back, range, fwd, label);
+  // Until the log's head is known the range is 0..as_of: a drag or ◀ would land on a version
+  // nobody aimed at (a live page's range is 0..0), so the controls wait for it (see fill).
+  for (const control of [range, back, fwd]) control.disabled = true;
   const go = (seq) => { location.href = urlAt(seq); };
   range.addEventListener("input", () => setText(label, `#${range.value}`));
   range.addEventListener("change", () => go(Number(range.value)));
@@ -61,14 +65,16 @@ function scrubber(store) {
     const next = Number(range.value) + 1;
     go(next >= Number(range.max) && !past ? null : Math.min(next, Number(range.max)));
   });
-  return { scrub, range, label, fwd };
+  return { scrub, range, label, back, fwd };
 }
 
-async function fill(store, { banner, range, label, fwd }) {
+async function fill(store, { banner, scrub, range, label, back, fwd }) {
   const head = await getJSON("/api/events?limit=1");
-  if (!head.ok) return;
+  if (!head.ok) return;  // the scrubber stays disabled; "Back to live" still works
   const top = head.data.head;
   range.max = String(top);
+  range.disabled = back.disabled = false;
+  scrub.removeAttribute("aria-busy");
   if (!isPast(store)) {
     range.value = String(top);
     setText(label, `#${top} (live)`);

@@ -51,6 +51,36 @@ def test_editing_twice_shows_both_diffs_in_the_history(user_page):
     assert not page.errors
 
 
+def test_the_scrubber_waits_for_the_log_head_before_it_can_move(user_page):
+    """Until the log's head is known the scrubber's range is 0..0: a drag (or ◀) then went to
+    event #0 whatever the member aimed at (seen in CI: as_of=0 instead of as_of=172)."""
+    page = user_page()
+    outcome(page, command(page, "create_post", body=unique("a post")))
+    head = page.request.get("/api/events?limit=1").json()["head"]
+    release = []
+
+    def slow_head(route):
+        release.append(route)  # answered below, once the scrubber has been looked at
+    page.route(re.compile(r"/api/events\?limit=1$"), slow_head)
+    page.goto("/explore")
+    page.click("#time-travel")
+    expect(page.locator("#time-scrubber")).to_be_visible()
+    expect(page.locator("#time-scrubber")).to_be_disabled()
+    expect(page.locator("#step-back")).to_be_disabled()
+    for _ in range(100):  # the click asked for the head: held until now
+        if release:
+            break
+        page.wait_for_timeout(50)
+    assert release, "the scrubber asked for the log head"
+    release[0].continue_()
+    page.unroute(re.compile(r"/api/events\?limit=1$"))
+    expect(page.locator("#time-scrubber")).to_be_enabled()
+    expect(page.locator("#time-scrubber")).to_have_attribute("max", str(head))
+    page.locator("#time-scrubber").fill(str(head - 1))
+    expect(page).to_have_url(re.compile(rf"as_of={head - 1}$"))
+    assert not page.errors
+
+
 def test_scrubbing_back_before_a_post_then_back_to_live(user_page):
     page = user_page()
     body = unique("here now")
