@@ -32,7 +32,7 @@ class Commands:
                 self.local.poster.post_command(cmd)
             except Exception as e:  # noqa: BLE001 -- counted and reported, never waited for
                 self.errors[f"{type(e).__name__}: {str(e)[:60]}"] += 1
-                self.local.__dict__.pop("poster", None)  # a broken connection: a new one next
+                vars(self.local).pop("poster").close()  # maybe broken: a new one next
                 return
             self.submitted[cmd["command_id"]] = sent
 

@@ -66,17 +66,19 @@ class World:
         return web_pids(self.stack.webs) + [self.stack.redis.proc.pid] + \
             pg_backends(self.stack.db.name)
 
-    def cost(self, path: str, cookie: str, n: int) -> float:
-        """Server CPU ms per request of `path`: n requests, closed loop, after a warm-up."""
-        cores = split_cores()  # servers on one core, wrk on the other: the same placement always
+    def pinned_servers(self, cores) -> list[int]:
         pids = self.server_pids()
         if cores:
             pin(pids, cores[0])
+        return pids
+
+    def cost(self, path: str, cookie: str, n: int) -> float:
+        """Server CPU ms per request of `path`: n requests, closed loop, after a warm-up."""
+        cores = split_cores()  # servers on one core, wrk on the other: the same placement always
         client_cpus = cores[1] if cores else None
+        self.pinned_servers(cores)
         counted(self.stack.base + path, cookie, WARM, cpus=client_cpus)
-        pids = self.server_pids()  # (a backend may have come or gone in the warm-up)
-        if cores:
-            pin(pids, cores[0])
+        pids = self.pinned_servers(cores)  # (a backend may have come or gone in the warm-up)
         before = cpu_ns(pids)
         counted(self.stack.base + path, cookie, n, cpus=client_cpus)
         return (cpu_ns(pids) - before) / 1e6 / n

@@ -30,14 +30,15 @@ export function timeTravelBar(store) {
     text: past ? "" : "Time travel", hidden: past });
   const row = h("div", { class: "time-row" }, toggle, historyLinks(store));
   const bar = h("section", { class: "time-travel", "aria-label": "Time travel" }, banner, row);
-  // The scrubber is built when first wanted: at once on a past page, on "Time travel" on a live one.
+  // The scrubber is built when first wanted: at once on a past page, on "Time travel" on a live one
+  // (focused then, once enabled).
+  let focus = false;
   const open = () => {
     const parts = scrubber(store);
     bar.append(parts.scrub);
     fill(store, { banner, ...parts }).then(() => { if (focus) parts.range.focus(); });
     return parts;
   };
-  let focus = false;
   if (past) open();
   toggle.addEventListener("click", () => { show(toggle, false); focus = true; open(); });
   return bar;
