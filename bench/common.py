@@ -1,9 +1,7 @@
 """What every benchmark needs: a private Redis, a fresh write DB, Ripple's production processes,
 percentiles, and the shape of a result row. Everything listens on 127.0.0.1 only.
 """
-import math
 import os
-import statistics
 import tempfile
 import time
 import uuid
@@ -13,6 +11,7 @@ import sqlalchemy as sa
 
 from backend.config import ProdConfig
 from backend.prod import web_command, worker_command
+from bench.stats import median, percentile  # noqa: F401 -- re-exported: every bench imports them here
 from tests.support import (PYTHON, ROOT, Proc, RedisServer, free_port, init_db, process_env,
                            sqlite_url, wait_for)
 
@@ -20,18 +19,6 @@ PG_URL = os.environ.get("RIPPLE_BENCH_PG_URL",
                         os.environ.get("RIPPLE_TEST_PG_URL",
                                        "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
 LOG_DIR = Path(tempfile.gettempdir()) / "ripple-bench"
-
-
-def percentile(values, p: float) -> float:
-    """Nearest-rank percentile (p in 0..100) of a non-empty list: rank ceil(p/100 * n). (It was
-    round(p/100 * n + 0.5), which Python's round-half-to-even made rank n for p99 of 100 values.)"""
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered) - 1e-9) - 1))
-    return ordered[k]
-
-
-def median(values) -> float:
-    return statistics.median(values)
 
 
 def row(figure, value, unit, baseline=None, target="", met=None, conditions="", ratio=None,

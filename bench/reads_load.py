@@ -38,8 +38,8 @@ LOADS = (0.0, 0.5, 0.8)
 WINDOWS = {"full": (6, 3.0), "quick": (2, 2.0)}
 READ_RATE = 100  # req/s offered: ~⅙ of what one query process serves from SQL (bench/reads.py)
 # commands flow this long before a level's first read window, so that the windows see the steady
-# state. (The first read-model window of the 50 % level is still that level's worst, with a 2, 5
-# or 10 s warm-up alike: PostgreSQL 199 / 134 / 259 ms against 9-37 ms for the others. Open.)
+# state. (The 50 % level's first read-model window used to be its worst, 115-290 ms against 9-37:
+# the reader's own gen-2 collection, ~100 ms, as it imported the whole app. See bench/loadgen.py.)
 WARMUP_S, GAP_S = 10.0, 0.3
 PATHS = {"rm": ("/api/timeline", "/api/feed"), "sql": ("/bench/sql/timeline", "/bench/sql/feed")}
 

@@ -99,3 +99,25 @@ def test_growth_visits_put_the_sizes_of_one_side_back_to_back():
     assert len(r0) == 3 * (len(growth.SIDES["feed"]) + len(growth.SIDES["timeline"]))
     r1 = growth.visits(worlds, cells, 1)
     assert r1[0][:3] == ("timeline", 10, "sql") and sorted(map(str, r1)) == sorted(map(str, r0))
+
+
+def test_the_read_load_generator_is_a_small_process():
+    """The reader's own gen-2 garbage collections stalled its sends (98 ms, seen in reads-load:
+    the 50 % level's first read-model window). Importing the whole app (via bench.common) gave it
+    ~130,000 objects to walk; it must import nothing of the app and no database or web library."""
+    import subprocess
+    import sys
+    heavy = ("backend", "tests", "sqlalchemy", "flask", "redis", "requests", "bench.common")
+    probe = ("import sys, bench.loadgen; print(' '.join(m for m in sys.modules if m.startswith("
+             f"{heavy!r})))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    assert out.stdout.split() == []
+
+
+def test_the_read_load_generator_collects_garbage_between_windows_only():
+    import gc
+    assert gc.isenabled()
+    with loadgen.no_gc_pauses():
+        assert not gc.isenabled()
+    assert gc.isenabled()
