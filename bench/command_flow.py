@@ -6,6 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.clients import Listener, Poster
+from bench.loadgen import STALE
 from tests.support import new_command
 
 
@@ -28,12 +29,19 @@ class Commands:
                 self.local.poster = Poster(self.stack.base, self.author)
             cmd = new_command(body=f"load {time.perf_counter_ns()}")
             sent = time.perf_counter()
-            try:
-                self.local.poster.post_command(cmd)
-            except Exception as e:  # noqa: BLE001 -- counted and reported, never waited for
-                self.errors[f"{type(e).__name__}: {str(e)[:60]}"] += 1
-                vars(self.local).pop("poster").close()  # maybe broken: a new one next
-                return
+            for attempt in (1, 2):
+                try:
+                    self.local.poster.post_command(cmd)
+                    break
+                except Exception as e:  # noqa: BLE001 -- counted and reported, never waited for
+                    vars(self.local).pop("poster").close()  # maybe broken: a new one next
+                    # a kept-alive connection the server closed while idle: once more on a new
+                    # one, the same command (its command_id makes a re-send harmless)
+                    if attempt == 1 and isinstance(e, STALE):
+                        self.local.poster = Poster(self.stack.base, self.author)
+                        continue
+                    self.errors[f"{type(e).__name__}: {str(e)[:60]}"] += 1
+                    return
             self.submitted[cmd["command_id"]] = sent
 
         def go():
