@@ -105,13 +105,15 @@ def test_the_read_load_generator_is_a_small_process():
     """The reader's own gen-2 garbage collections stalled its sends (98 ms, seen in reads-load:
     the 50 % level's first read-model window). Importing the whole app (via bench.common) gave it
     ~130,000 objects to walk; it must import nothing of the app and no database or web library."""
+    import pathlib
     import subprocess
     import sys
     heavy = ("backend", "tests", "sqlalchemy", "flask", "redis", "requests", "bench.common")
     probe = ("import sys, bench.loadgen; print(' '.join(m for m in sys.modules if m.startswith("
              f"{heavy!r})))")
+    root = pathlib.Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+                         cwd=root)
     assert out.stdout.split() == []
 
 
