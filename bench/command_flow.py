@@ -25,11 +25,11 @@ class Commands:
         self.unconfirmed = set()  # accepted, but no command_succeeded came within 120 s
 
         def send():
-            if not hasattr(self.local, "poster"):
-                self.local.poster = Poster(self.stack.base, self.author)
             cmd = new_command(body=f"load {time.perf_counter_ns()}")
             sent = time.perf_counter()
             for attempt in (1, 2):
+                if not hasattr(self.local, "poster"):
+                    self.local.poster = Poster(self.stack.base, self.author)
                 try:
                     self.local.poster.post_command(cmd)
                     break
@@ -38,7 +38,6 @@ class Commands:
                     # a kept-alive connection the server closed while idle: once more on a new
                     # one, the same command (its command_id makes a re-send harmless)
                     if attempt == 1 and isinstance(e, STALE):
-                        self.local.poster = Poster(self.stack.base, self.author)
                         continue
                     self.errors[f"{type(e).__name__}: {str(e)[:60]}"] += 1
                     return

@@ -13,7 +13,8 @@ import threading
 import time
 
 from bench.clients import BareRQ, Listener, Poster, cpu_seconds, open_loop, post_burst, users
-from bench.common import LOG_DIR, Stack, child_pids, median, percentile, postgres_pids, row
+from bench.common import LOG_DIR, Stack, child_pids, postgres_pids, row
+from bench.stats import median, percentile
 from tests.support import new_command, signup
 
 CLIENTS, WORKERS = 8, 2

@@ -1,5 +1,6 @@
 """What every benchmark needs: a private Redis, a fresh write DB, Ripple's production processes,
-percentiles, and the shape of a result row. Everything listens on 127.0.0.1 only.
+and the shape of a result row (percentiles and medians: bench/stats.py). Everything listens on
+127.0.0.1 only.
 """
 import os
 import tempfile
@@ -11,7 +12,6 @@ import sqlalchemy as sa
 
 from backend.config import ProdConfig
 from backend.prod import web_command, worker_command
-from bench.stats import median, percentile  # noqa: F401 -- re-exported: every bench imports them here
 from tests.support import (PYTHON, ROOT, Proc, RedisServer, free_port, init_db, process_env,
                            sqlite_url, wait_for)
 

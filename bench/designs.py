@@ -17,7 +17,8 @@ from pathlib import Path
 
 from bench.clients import BareRQ, Listener, users
 from bench.commands import CLIENTS, bare_round, ripple_latency, ripple_round
-from bench.common import LOG_DIR, Stack, median, percentile
+from bench.common import LOG_DIR, Stack
+from bench.stats import median, percentile
 from tests.support import signup
 
 RESULTS = Path(__file__).resolve().parent / "results" / "designs.json"

@@ -5,7 +5,8 @@ pipelined_alternative) the way its main() does and makes one table row.
 """
 import tempfile
 
-from bench.common import median, row
+from bench.common import row
+from bench.stats import median
 
 FOLLOWERS = 10_000
 

@@ -21,7 +21,7 @@ import time
 import sqlalchemy as sa
 
 from bench import world
-from bench.common import median
+from bench.stats import median
 from bench.growth_rows import FOLLOWEES, rows_of
 from bench.counted import counted
 from bench.cpu import cpu_ns, pg_backends, pin, split_cores, web_pids

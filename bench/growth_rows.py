@@ -2,7 +2,8 @@
 import re
 
 from bench import world
-from bench.common import median, row
+from bench.common import row
+from bench.stats import median
 
 FOLLOWEES = (10, 200, 2000)
 GATE = (1_000_000, 2000)  # posts, followees: where the feed must be >= 10x cheaper than SQL

@@ -10,7 +10,8 @@ import time
 
 from bench.clients import Listener, users
 from bench.commands import ripple_round
-from bench.common import Stack, median, row
+from bench.common import Stack, row
+from bench.stats import median
 from tests.support import signup
 
 CLIENTS, WATCHERS, WORKERS = 8, 20, 2

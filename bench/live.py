@@ -14,7 +14,8 @@ import time
 import socketio
 from flask_socketio import SocketIO
 
-from bench.common import Stack, median, percentile, row
+from bench.common import Stack, row
+from bench.stats import median, percentile
 from tests.support import signup
 
 

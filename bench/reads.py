@@ -23,7 +23,8 @@ import requests
 
 from bench import seed
 from bench.clients import cpu_seconds
-from bench.common import Stack, child_pids, median, postgres_pids, row
+from bench.common import Stack, child_pids, postgres_pids, row
+from bench.stats import median
 from bench.world import seed_stack
 from backend.write import sessions
 from backend.write.models import make_engine, make_session_factory

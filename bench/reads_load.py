@@ -24,7 +24,8 @@ from bench import loadgen, seed, world
 from bench.clients import Listener, cpu_seconds, users
 from bench.command_flow import Commands
 from bench.commands import ripple_round
-from bench.common import LOG_DIR, _pg_available, median
+from bench.common import LOG_DIR, _pg_available
+from bench.stats import median
 from bench.reads_load_rows import rows_of
 from bench.cpu import CpuWindow, pg_backends, web_pids
 from bench.reads import VIEWER, session_cookie, wrk

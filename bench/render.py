@@ -10,7 +10,8 @@ import shutil
 
 from playwright.sync_api import sync_playwright
 
-from bench.common import Stack, percentile, row
+from bench.common import Stack, row
+from bench.stats import percentile
 from tests.support import CHROMIUM_FLAGS
 from tests.support import signup
 

@@ -20,7 +20,8 @@ from backend.read.replay import read_events, replay, scratch_caps
 from backend.services import build_services
 from backend.write.models import Event, LogHead, StoreIdentity
 from bench import seed, time_travel_pages
-from bench.common import RedisServer, WriteDB, median, row, settle
+from bench.common import RedisServer, WriteDB, row, settle
+from bench.stats import median
 from backend.write.models import init_db
 
 SIZES = {"full": (10_000, 100_000, 500_000, 500_000), "small": (1_000, 10_000, 50_000, 50_000),

@@ -8,7 +8,8 @@ import time
 from backend.read import queries
 from backend.read.keyspace import drop_prefix
 from backend.read.replay import replay, scratch_caps
-from bench.common import percentile, row, settle
+from bench.common import row, settle
+from bench.stats import percentile
 
 
 def timed(fn):
